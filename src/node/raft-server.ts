@@ -1,0 +1,296 @@
+import { resolveRaftConfig, type RaftConfig, type RaftOptions } from '../raft/config.js';
+import { MalformedMessageError } from '../raft/errors.js';
+import { RaftCore } from '../raft/raft.js';
+import type { Random } from '../raft/random.js';
+import type { CoreEvent, Entry, HardState, NodeId, Ready, Role } from '../raft/types.js';
+import {
+  clientRequestProblem,
+  isClientRequest,
+  type ClientError,
+  type ClientReply,
+  type ClientRequest,
+} from './client-protocol.js';
+import { SessionTable } from './sessions.js';
+import type { StateMachine } from './state-machine.js';
+import type { Storage } from './storage.js';
+import type { Transport } from './transport.js';
+
+/** What a node reports about itself, beyond the core's own events. */
+export type NodeEvent =
+  | CoreEvent
+  | { readonly type: 'apply'; readonly index: number; readonly term: number; readonly duplicate: boolean }
+  | { readonly type: 'malformed-message'; readonly error: string };
+
+export type RaftServerOptions = {
+  readonly id: NodeId;
+  readonly members: readonly NodeId[];
+  readonly raft?: Partial<RaftOptions>;
+  readonly transport: Transport;
+  readonly storage: Storage;
+  readonly stateMachine: StateMachine;
+  readonly random: Random;
+  /** Monotonic ms. Defaults to `performance.now`, which a fake clock controls. */
+  readonly now?: () => number;
+  readonly emit?: (event: NodeEvent) => void;
+};
+
+export type ServerStatus = {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly leaderId: NodeId | null;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly log: readonly Entry[];
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  readonly app: unknown;
+};
+
+type Waiting = { readonly request: ClientRequest };
+
+/**
+ * One Raft node: the pure core plus a clock, a transport, storage and the state machine.
+ *
+ * Each input (a message, a timer, a client request) is handled to quiescence synchronously:
+ * step the core, then for each Ready persist and sync, send, apply, answer. The only timer is one
+ * plain `setTimeout` armed for the core's next deadline, so a fake clock drives the node fully.
+ */
+export class RaftServer {
+  readonly id: NodeId;
+  readonly config: RaftConfig;
+  private readonly options: RaftServerOptions;
+  private readonly now: () => number;
+  private readonly core: RaftCore;
+  private readonly sessions = new SessionTable();
+  private lastApplied = 0;
+  /** Hard state as last written: a commit-only change needs no sync (commit is a lower bound). */
+  private written: HardState;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerDeadline = Number.POSITIVE_INFINITY;
+  private stopped = false;
+
+  /** Writes proposed here, by log index, waiting to be applied to answer their client. */
+  private readonly pendingWrites = new Map<number, Waiting>();
+  /** Reads by ReadIndex context, waiting for leadership confirmation. */
+  private readonly pendingReads = new Map<string, Waiting>();
+  /** Confirmed reads waiting for the state machine to reach their index, ascending by index. */
+  private readonly readyReads: Array<{ readonly index: number } & Waiting> = [];
+
+  constructor(options: RaftServerOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.config = resolveRaftConfig(options.id, options.members, options.raft ?? {});
+    this.now = options.now ?? (() => performance.now());
+    const persisted = options.storage.load();
+    this.written = persisted.hardState;
+    this.core = new RaftCore(this.config, persisted, options.random, this.now());
+    options.transport.listen((message) => this.receive(message));
+    // Re-apply what was committed before a restart: the state machine is rebuilt from the log.
+    this.drain();
+  }
+
+  /** Handles one message from the wire. Malformed input is reported and dropped. */
+  receive(message: unknown): void {
+    if (this.stopped) return;
+    if (isClientRequest(message)) {
+      const problem = clientRequestProblem(message);
+      if (problem !== null) this.report(new MalformedMessageError(problem, message));
+      else this.handleClient(message as unknown as ClientRequest);
+      this.drain();
+      return;
+    }
+    try {
+      this.core.step(message, this.now());
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      this.report(error);
+      return;
+    }
+    this.drain();
+  }
+
+  status(): ServerStatus {
+    const s = this.core.status();
+    return {
+      id: s.id,
+      role: s.role,
+      term: s.term,
+      votedFor: s.votedFor,
+      leaderId: s.leaderId,
+      commitIndex: s.commitIndex,
+      lastApplied: this.lastApplied,
+      log: this.core.entries(),
+      snapshotIndex: 0,
+      snapshotTerm: 0,
+      app: this.options.stateMachine.inspect(),
+    };
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.options.transport.close();
+    this.options.storage.close();
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  private handleClient(request: ClientRequest): void {
+    const { stateMachine } = this.options;
+    const now = this.now();
+    if (stateMachine.isReadOnly(request.op)) {
+      const ctx = `${request.from}#${request.requestId}`;
+      const r = this.core.readIndex(ctx, now);
+      if (r.ok) this.pendingReads.set(ctx, { request });
+      else this.replyError(request, 'not-leader', r.leaderHint);
+      return;
+    }
+    const done = this.sessions.lookup(request.clientId, request.seq);
+    if (done !== undefined) {
+      if (done.kind === 'duplicate') this.replyOk(request, done.result);
+      else this.replyError(request, 'stale-request', this.core.status().leaderId);
+      return;
+    }
+    for (const [index, w] of this.pendingWrites) {
+      if (w.request.clientId === request.clientId && w.request.seq === request.seq) {
+        // A retry of a write already in the log here: answer the newest attempt when it applies.
+        this.pendingWrites.set(index, { request });
+        return;
+      }
+    }
+    const r = this.core.propose({ clientId: request.clientId, seq: request.seq, op: request.op }, now);
+    if (r.ok) this.pendingWrites.set(r.index, { request });
+    else this.replyError(request, 'not-leader', r.leaderHint);
+  }
+
+  private replyOk(request: ClientRequest, result: unknown): void {
+    this.sendReply(request, { ok: true, result });
+  }
+
+  private replyError(request: ClientRequest, error: ClientError, leaderHint: NodeId | null): void {
+    this.sendReply(request, { ok: false, error, leaderHint });
+  }
+
+  private sendReply(
+    request: ClientRequest,
+    outcome: { ok: true; result: unknown } | { ok: false; error: ClientError; leaderHint: NodeId | null },
+  ): void {
+    const reply: ClientReply = {
+      type: 'ClientReply',
+      from: this.id,
+      to: request.from,
+      clientId: request.clientId,
+      seq: request.seq,
+      requestId: request.requestId,
+      ...outcome,
+    };
+    this.options.transport.send(reply);
+  }
+
+  // ------------------------------------------------------------------ the Ready loop
+
+  private drain(): void {
+    while (this.core.hasReady()) this.handleReady(this.core.ready());
+    this.armTimer();
+  }
+
+  private handleReady(ready: Ready): void {
+    const { storage, transport, emit } = this.options;
+    // 1. Persist, and sync when anything the messages promise was written (Figure 2).
+    let mustSync = false;
+    if (ready.hardState !== null) {
+      storage.setHardState(ready.hardState);
+      mustSync ||= ready.hardState.term !== this.written.term || ready.hardState.votedFor !== this.written.votedFor;
+      this.written = ready.hardState;
+    }
+    if (ready.entries.length > 0) {
+      storage.append(ready.entries);
+      mustSync = true;
+    }
+    if (mustSync) storage.sync();
+    // 2. Only now may the node speak.
+    for (const m of ready.messages) transport.send(m);
+    if (emit) for (const e of ready.events) emit(e);
+    // 3. Apply, answer writes, then reads that were waiting for these entries.
+    for (const entry of ready.committed) this.apply(entry);
+    for (const ctx of ready.droppedReads) {
+      const w = this.pendingReads.get(ctx);
+      this.pendingReads.delete(ctx);
+      if (w) this.replyError(w.request, 'not-leader', this.core.status().leaderId);
+    }
+    for (const read of ready.reads) {
+      const w = this.pendingReads.get(read.ctx);
+      this.pendingReads.delete(read.ctx);
+      if (w) this.readyReads.push({ index: read.index, request: w.request });
+    }
+    this.readyReads.sort((a, b) => a.index - b.index);
+    this.serveReads();
+    if (ready.events.some((e) => e.type === 'role' && e.from === 'leader')) this.abandonWrites();
+  }
+
+  private apply(entry: Entry): void {
+    this.lastApplied = entry.index;
+    const waiting = this.pendingWrites.get(entry.index);
+    this.pendingWrites.delete(entry.index);
+    if (entry.type === 'noop') {
+      if (waiting) this.replyError(waiting.request, 'not-leader', this.core.status().leaderId);
+      return;
+    }
+    const outcome = this.sessions.apply(entry.command, this.options.stateMachine);
+    this.options.emit?.({ type: 'apply', index: entry.index, term: entry.term, duplicate: outcome.kind !== 'applied' });
+    if (!waiting) return;
+    const c = entry.command;
+    if (c.clientId !== waiting.request.clientId || c.seq !== waiting.request.seq) {
+      // Another leader's entry took this index: ours was lost. The client retries, same seq.
+      this.replyError(waiting.request, 'not-leader', this.core.status().leaderId);
+    } else if (outcome.kind === 'stale') {
+      this.replyError(waiting.request, 'stale-request', this.core.status().leaderId);
+    } else {
+      this.replyOk(waiting.request, outcome.result);
+    }
+  }
+
+  private serveReads(): void {
+    while (this.readyReads.length > 0 && this.readyReads[0]!.index <= this.lastApplied) {
+      const read = this.readyReads.shift()!;
+      this.replyOk(read.request, this.options.stateMachine.query(read.request.op));
+    }
+  }
+
+  /**
+   * This node stopped leading: its pending writes may still commit under the next leader, or be
+   * overwritten. Tell the clients now so they retry there; sessions make the retry safe.
+   */
+  private abandonWrites(): void {
+    const hint = this.core.status().leaderId;
+    for (const w of this.pendingWrites.values()) this.replyError(w.request, 'not-leader', hint);
+    this.pendingWrites.clear();
+    for (const r of this.readyReads) this.replyError(r.request, 'not-leader', hint);
+    this.readyReads.length = 0;
+  }
+
+  private report(error: MalformedMessageError): void {
+    this.options.emit?.({ type: 'malformed-message', error: error.message });
+  }
+
+  private armTimer(): void {
+    if (this.stopped) return;
+    const deadline = this.core.nextDeadline();
+    if (deadline === this.timerDeadline && this.timer !== undefined) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerDeadline = deadline;
+    this.timer = undefined;
+    if (deadline === Number.POSITIVE_INFINITY) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDeadline = Number.POSITIVE_INFINITY;
+      if (this.stopped) return;
+      this.core.tick(this.now());
+      this.drain();
+    }, Math.max(0, deadline - this.now()));
+  }
+}

@@ -1,0 +1,111 @@
+import { InvalidConfigError } from './errors.js';
+import type { NodeId } from './types.js';
+
+/** Protocol settings shared by every node of a cluster. Times are in milliseconds. */
+export type RaftOptions = {
+  /** Election timeouts are drawn uniformly from [min, max) on every reset. */
+  readonly electionTimeout: readonly [min: number, max: number];
+  /** Leader heartbeat period; must be below electionTimeout min. */
+  readonly heartbeatInterval: number;
+  /** Campaign only after a pre-vote round shows a quorum would vote (dissertation §9.6). */
+  readonly preVote: boolean;
+  /** A leader that has not heard from a quorum for electionTimeout min steps down. */
+  readonly checkQuorum: boolean;
+  /** Batching: most entries carried by one AppendEntries. */
+  readonly maxEntriesPerMessage: number;
+  /** Pipelining: most AppendEntries in flight to one follower before waiting for acks. */
+  readonly maxInflight: number;
+};
+
+export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
+  electionTimeout: [150, 300],
+  heartbeatInterval: 50,
+  preVote: true,
+  checkQuorum: true,
+  maxEntriesPerMessage: 64,
+  maxInflight: 8,
+};
+
+export type RaftConfig = RaftOptions & {
+  readonly id: NodeId;
+  /** Every voting member, this node included. */
+  readonly members: readonly NodeId[];
+};
+
+function checkInteger(field: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidConfigError(field, value, `an integer >= ${min}`);
+  }
+  return value;
+}
+
+function checkBoolean(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidConfigError(field, value, 'true or false');
+  return value;
+}
+
+/** Validates the node list of a cluster: non-empty, distinct, non-empty string ids. */
+export function validateMembers(members: unknown, field = 'members'): readonly NodeId[] {
+  if (!Array.isArray(members) || members.length === 0) {
+    throw new InvalidConfigError(field, members, 'a non-empty list of node ids');
+  }
+  const seen = new Set<string>();
+  for (const [i, id] of members.entries()) {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidConfigError(`${field}[${i}]`, id, 'a non-empty string');
+    }
+    if (seen.has(id)) throw new InvalidConfigError(`${field}[${i}]`, id, 'ids that are all different');
+    seen.add(id);
+  }
+  return members as NodeId[];
+}
+
+/**
+ * Fills defaults and checks every field, throwing InvalidConfigError for the first bad one.
+ * Accepts `unknown` leaves on purpose: configuration arrives from users, files and the CLI.
+ */
+export function resolveRaftOptions(options: Partial<Record<keyof RaftOptions, unknown>> = {}): RaftOptions {
+  const merged = { ...DEFAULT_RAFT_OPTIONS, ...stripUndefined(options) };
+  const et = merged.electionTimeout;
+  if (!Array.isArray(et) || et.length !== 2) {
+    throw new InvalidConfigError('electionTimeout', et, 'a pair [min, max] of integers, 1 <= min < max');
+  }
+  const min = checkInteger('electionTimeout[0]', et[0], 1);
+  const max = checkInteger('electionTimeout[1]', et[1], 1);
+  if (min >= max) {
+    throw new InvalidConfigError('electionTimeout', et, `min < max (got min ${min} >= max ${max})`);
+  }
+  const heartbeatInterval = checkInteger('heartbeatInterval', merged.heartbeatInterval, 1);
+  if (heartbeatInterval >= min) {
+    throw new InvalidConfigError(
+      'heartbeatInterval',
+      heartbeatInterval,
+      `an integer >= 1 and below electionTimeout min (${min})`,
+    );
+  }
+  return {
+    electionTimeout: [min, max],
+    heartbeatInterval,
+    preVote: checkBoolean('preVote', merged.preVote),
+    checkQuorum: checkBoolean('checkQuorum', merged.checkQuorum),
+    maxEntriesPerMessage: checkInteger('maxEntriesPerMessage', merged.maxEntriesPerMessage, 1),
+    maxInflight: checkInteger('maxInflight', merged.maxInflight, 1),
+  };
+}
+
+/** Full node configuration: options plus identity; `id` must be one of `members`. */
+export function resolveRaftConfig(
+  id: unknown,
+  members: unknown,
+  options: Partial<Record<keyof RaftOptions, unknown>> = {},
+): RaftConfig {
+  const list = validateMembers(members);
+  if (typeof id !== 'string' || !list.includes(id)) {
+    throw new InvalidConfigError('id', id, `one of the members (${list.join(', ')})`);
+  }
+  return { ...resolveRaftOptions(options), id, members: list };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

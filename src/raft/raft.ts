@@ -1,0 +1,811 @@
+import type { RaftConfig } from './config.js';
+import { RaftInvariantError } from './errors.js';
+import { RaftLog } from './log.js';
+import { validateMessage } from './validate.js';
+import { randomInt, type Random } from './random.js';
+import type {
+  AppendEntries,
+  AppendEntriesReply,
+  ClientCommand,
+  CoreEvent,
+  CoreStatus,
+  Entry,
+  HardState,
+  NodeId,
+  PersistedState,
+  PreVote,
+  PreVoteReply,
+  ProposeResult,
+  RaftMessage,
+  Ready,
+  ReadIndexResult,
+  ReadState,
+  RequestVote,
+  RequestVoteReply,
+  Role,
+} from './types.js';
+
+/**
+ * Replication progress of one follower, as the leader sees it (etcd's `Progress`).
+ * Invariant: 0 <= match < next <= leader's last index + 1.
+ */
+type Progress = {
+  /** Highest index known to be replicated on the follower. Never decreases within a term. */
+  match: number;
+  /** Next index to send. Optimistic in `replicate`, the index being probed in `probe`. */
+  next: number;
+  /**
+   * `probe`: one AppendEntries at a time, waiting for its answer (after a rejection or a new
+   * term). `replicate`: entries are streamed ahead of acks, up to `maxInflight` messages.
+   */
+  state: 'probe' | 'replicate';
+  /** Last index carried by each unacknowledged AppendEntries in `replicate` state, ascending. */
+  inflight: number[];
+  /** Heard from since the last check-quorum round. */
+  recentActive: boolean;
+  /**
+   * `match` and the leader's last index at the previous heartbeat. If the follower was already
+   * behind then and `match` has not moved for a whole heartbeat interval since, a message was
+   * lost: the leader falls back to probing. Waiting a full interval keeps entries that are merely
+   * in flight from being sent twice.
+   */
+  matchAtHeartbeat: number;
+  lastIndexAtHeartbeat: number;
+};
+
+type PendingRead = { readonly ctx: string; readonly round: number; index: number | null };
+
+/**
+ * The Raft protocol as a deterministic state machine, in the style of etcd raft's `raft.go`.
+ *
+ * Inputs: `step(message, now)`, `tick(now)`, `propose(command, now)`, `readIndex(ctx, now)`.
+ * `now` is the shell's clock in ms; the core keeps no timers and draws randomness only from the
+ * injected `random`. Output accumulates until the shell takes it with `ready()`, and must be
+ * handled in the order documented on `Ready`.
+ */
+export class RaftCore {
+  readonly id: NodeId;
+  private readonly config: RaftConfig;
+  private readonly random: Random;
+  private readonly peers: readonly NodeId[];
+  private readonly quorum: number;
+
+  // Persistent state (Figure 2). Changes are flagged so the next Ready carries them.
+  private term = 0;
+  private votedFor: NodeId | null = null;
+  private readonly log: RaftLog;
+
+  // Volatile state.
+  private role: Role = 'follower';
+  private leaderId: NodeId | null = null;
+  /** Monotonic; never above the last index. */
+  private commitIndex = 0;
+  /** Highest index already handed to the shell for applying. Invariant: <= commitIndex. */
+  private handedOut = 0;
+  private now: number;
+  /** Last time this node heard from the leader of its term (for leases and pre-vote). */
+  private lastLeaderContact = Number.NEGATIVE_INFINITY;
+
+  /** Granted votes (or pre-votes) in the current campaign, this node's own included. */
+  private votes = new Set<NodeId>();
+  private refusals = new Set<NodeId>();
+
+  private progress = new Map<NodeId, Progress>();
+
+  // Deadlines on the shell's clock; the active ones depend on the role.
+  private electionDeadline: number;
+  private heartbeatDeadline = Number.POSITIVE_INFINITY;
+  private checkQuorumDeadline = Number.POSITIVE_INFINITY;
+
+  // ReadIndex (dissertation §6.4). A round starts with each batch of read requests; a follower's
+  // ack of a message sent in round r confirms leadership for every read of round <= r.
+  private readRound = 0;
+  private readAcks = new Map<NodeId, number>();
+  private pendingReads: PendingRead[] = [];
+
+  // Output awaiting `ready()`.
+  private hardStateDirty = false;
+  /** Lowest log index written since the last Ready; Infinity when none. */
+  private unstableFrom = Number.POSITIVE_INFINITY;
+  private outbox: RaftMessage[] = [];
+  private readsOut: ReadState[] = [];
+  private droppedReadsOut: string[] = [];
+  private eventsOut: CoreEvent[] = [];
+
+  constructor(config: RaftConfig, persisted: PersistedState, random: Random, now: number) {
+    this.id = config.id;
+    this.config = config;
+    this.random = random;
+    this.peers = config.members.filter((m) => m !== config.id);
+    this.quorum = Math.floor(config.members.length / 2) + 1;
+    this.now = now;
+    this.term = persisted.hardState.term;
+    this.votedFor = persisted.hardState.votedFor;
+    this.log = new RaftLog(persisted.entries);
+    // The persisted commit is a lower bound that was true when written; cap it defensively.
+    this.commitIndex = Math.min(persisted.hardState.commit, this.log.lastIndex);
+    this.electionDeadline = now + this.randomElectionTimeout();
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Fires every deadline at or before `now`. */
+  tick(now: number): void {
+    this.setNow(now);
+    if (this.role === 'leader') {
+      if (this.now >= this.checkQuorumDeadline) {
+        this.checkQuorumDeadline = this.now + this.config.electionTimeout[0];
+        if (this.config.checkQuorum && !this.quorumActive()) {
+          this.becomeFollower(this.term, null);
+          return;
+        }
+      }
+      if (this.now >= this.heartbeatDeadline) {
+        this.heartbeatDeadline = this.now + this.config.heartbeatInterval;
+        this.broadcastHeartbeat();
+      }
+    } else if (this.now >= this.electionDeadline) {
+      this.campaign();
+    }
+  }
+
+  /**
+   * Handles one message. Throws MalformedMessageError (before touching any state) when `message`
+   * is not structurally a Raft message; every stale or refused message is a normal outcome.
+   */
+  step(message: unknown, now: number): void {
+    const m = validateMessage(message);
+    this.setNow(now);
+    if (m.to !== this.id || !this.config.members.includes(m.from) || m.from === this.id) return;
+
+    if (m.term > this.term) {
+      if (m.type === 'PreVote') {
+        // A pre-vote carries a term the sender has not entered; it changes nothing here.
+      } else if (m.type === 'PreVoteReply' && m.granted) {
+        // Granted pre-votes echo our own future term.
+      } else if (m.type === 'RequestVote' && this.inLease()) {
+        // §6 of the dissertation: while a leader is known to be alive, a vote request is from a
+        // disruptive (partitioned or removed) server. Ignore it without adopting its term.
+        return;
+      } else {
+        this.becomeFollower(m.term, m.type === 'AppendEntries' ? m.from : null);
+      }
+    } else if (m.term < this.term) {
+      this.stepStale(m);
+      return;
+    }
+
+    switch (m.type) {
+      case 'RequestVote':
+        this.handleRequestVote(m);
+        return;
+      case 'PreVote':
+        this.handlePreVote(m);
+        return;
+      case 'RequestVoteReply':
+        if (this.role === 'candidate') this.handleVoteReply(m.from, m.granted);
+        return;
+      case 'PreVoteReply':
+        this.handlePreVoteReply(m);
+        return;
+      case 'AppendEntries':
+        this.handleAppendEntries(m);
+        return;
+      case 'AppendEntriesReply':
+        if (this.role === 'leader') this.handleAppendEntriesReply(m);
+        return;
+      default:
+        return assertNever(m);
+    }
+  }
+
+  /** Appends a client command if this node leads; the shell learns the outcome when it applies. */
+  propose(command: ClientCommand, now: number): ProposeResult {
+    this.setNow(now);
+    if (this.role !== 'leader') return { ok: false, reason: 'not-leader', leaderHint: this.leaderId };
+    const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, type: 'command', command };
+    this.appendAsLeader([entry]);
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Starts a linearizable read. Once a quorum confirms this node still leads, `ready().reads`
+   * carries `{ ctx, index }`: the read may be served when the state machine has applied `index`.
+   */
+  readIndex(ctx: string, now: number): ReadIndexResult {
+    this.setNow(now);
+    if (this.role !== 'leader') return { ok: false, reason: 'not-leader', leaderHint: this.leaderId };
+    this.readRound += 1;
+    // The commit index is only known to be current once an entry of this term committed (§6.4).
+    const index = this.committedInTerm() ? this.commitIndex : null;
+    this.pendingReads.push({ ctx, round: this.readRound, index });
+    if (this.peers.length === 0) this.releaseReads();
+    else this.broadcastHeartbeat();
+    return { ok: true };
+  }
+
+  // ---------------------------------------------------------------- output
+
+  hasReady(): boolean {
+    return (
+      this.hardStateDirty ||
+      this.unstableFrom !== Number.POSITIVE_INFINITY ||
+      this.outbox.length > 0 ||
+      this.handedOut < this.commitIndex ||
+      this.readsOut.length > 0 ||
+      this.droppedReadsOut.length > 0 ||
+      this.eventsOut.length > 0
+    );
+  }
+
+  /** Takes all pending output. The shell must handle it completely before the next input. */
+  ready(): Ready {
+    const ready: Ready = {
+      hardState: this.hardStateDirty ? this.hardState() : null,
+      entries: this.unstableFrom <= this.log.lastIndex ? this.log.slice(this.unstableFrom, this.log.lastIndex + 1) : [],
+      messages: this.outbox,
+      committed: this.handedOut < this.commitIndex ? this.log.slice(this.handedOut + 1, this.commitIndex + 1) : [],
+      reads: this.readsOut,
+      droppedReads: this.droppedReadsOut,
+      events: this.eventsOut,
+    };
+    this.hardStateDirty = false;
+    this.unstableFrom = Number.POSITIVE_INFINITY;
+    this.outbox = [];
+    this.handedOut = this.commitIndex;
+    this.readsOut = [];
+    this.droppedReadsOut = [];
+    this.eventsOut = [];
+    return ready;
+  }
+
+  /** The earliest time at which `tick` has something to do. */
+  nextDeadline(): number {
+    return this.role === 'leader' ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline) : this.electionDeadline;
+  }
+
+  status(): CoreStatus {
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      votedFor: this.votedFor,
+      leaderId: this.leaderId,
+      commitIndex: this.commitIndex,
+      lastIndex: this.log.lastIndex,
+      lastTerm: this.log.lastTerm,
+    };
+  }
+
+  hardState(): HardState {
+    return { term: this.term, votedFor: this.votedFor, commit: this.commitIndex };
+  }
+
+  /** Entries in [from, to), for inspection. */
+  entries(from = 1, to = this.log.lastIndex + 1): Entry[] {
+    return this.log.slice(Math.max(1, from), Math.min(to, this.log.lastIndex + 1));
+  }
+
+  /** The leader's view of a follower's replication, for inspection and tests. */
+  progressOf(peer: NodeId): { match: number; next: number; state: 'probe' | 'replicate' } | undefined {
+    const p = this.progress.get(peer);
+    return p && { match: p.match, next: p.next, state: p.state };
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  private becomeFollower(term: number, leaderId: NodeId | null): void {
+    const wasLeader = this.role === 'leader';
+    this.setTerm(term);
+    this.setRole('follower');
+    this.leaderId = leaderId;
+    if (leaderId !== null) this.lastLeaderContact = this.now;
+    this.resetElectionTimer();
+    if (wasLeader) {
+      this.progress.clear();
+      this.heartbeatDeadline = Number.POSITIVE_INFINITY;
+      this.checkQuorumDeadline = Number.POSITIVE_INFINITY;
+      for (const read of this.pendingReads) this.droppedReadsOut.push(read.ctx);
+      this.pendingReads = [];
+      this.readAcks.clear();
+    }
+  }
+
+  /** Election timeout: pre-vote first when enabled, so a partitioned node cannot inflate terms. */
+  private campaign(): void {
+    if (this.config.preVote) this.becomePreCandidate();
+    else this.becomeCandidate();
+  }
+
+  private becomePreCandidate(): void {
+    this.setRole('precandidate');
+    this.leaderId = null;
+    this.startTally();
+    this.resetElectionTimer();
+    if (this.votes.size >= this.quorum) {
+      this.becomeCandidate();
+      return;
+    }
+    for (const peer of this.peers) {
+      this.send<PreVote>({
+        type: 'PreVote',
+        from: this.id,
+        to: peer,
+        term: this.term + 1,
+        lastLogIndex: this.log.lastIndex,
+        lastLogTerm: this.log.lastTerm,
+      });
+    }
+  }
+
+  /** §5.2: increment the term, vote for self, ask everyone else. */
+  private becomeCandidate(): void {
+    this.setTerm(this.term + 1);
+    this.setVote(this.id);
+    this.setRole('candidate');
+    this.leaderId = null;
+    this.startTally();
+    this.resetElectionTimer();
+    if (this.votes.size >= this.quorum) {
+      this.becomeLeader();
+      return;
+    }
+    for (const peer of this.peers) {
+      this.send<RequestVote>({
+        type: 'RequestVote',
+        from: this.id,
+        to: peer,
+        term: this.term,
+        lastLogIndex: this.log.lastIndex,
+        lastLogTerm: this.log.lastTerm,
+      });
+    }
+  }
+
+  private becomeLeader(): void {
+    this.setRole('leader');
+    this.leaderId = this.id;
+    this.electionDeadline = Number.POSITIVE_INFINITY;
+    this.heartbeatDeadline = this.now + this.config.heartbeatInterval;
+    this.checkQuorumDeadline = this.now + this.config.electionTimeout[0];
+    this.progress.clear();
+    for (const peer of this.peers) {
+      this.progress.set(peer, {
+        match: 0,
+        next: this.log.lastIndex + 1,
+        state: 'probe',
+        inflight: [],
+        recentActive: false,
+        matchAtHeartbeat: 0,
+        lastIndexAtHeartbeat: 0,
+      });
+    }
+    this.readAcks.clear();
+    this.pendingReads = [];
+    // §5.4.2 / §8: a no-op of the new term lets earlier-term entries commit by counting it.
+    this.appendAsLeader([{ index: this.log.lastIndex + 1, term: this.term, type: 'noop' }]);
+  }
+
+  private startTally(): void {
+    this.votes = new Set([this.id]);
+    this.refusals = new Set();
+  }
+
+  // ---------------------------------------------------------------- elections
+
+  private handlePreVote(m: PreVote): void {
+    // Grant only what a real vote would grant, and only if no leader is known to be alive: a
+    // node that still hears its leader must not help another node start an election.
+    const granted = m.term > this.term && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm) && !this.inLease();
+    this.send<PreVoteReply>({
+      type: 'PreVoteReply',
+      from: this.id,
+      to: m.from,
+      term: granted ? m.term : this.term,
+      granted,
+    });
+  }
+
+  private handleRequestVote(m: RequestVote): void {
+    // §5.2 one vote per term (first come, first served); §5.4.1 only for an up-to-date log.
+    const canVote = this.votedFor === null || this.votedFor === m.from;
+    const granted = canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    if (granted) {
+      this.setVote(m.from);
+      this.resetElectionTimer();
+    }
+    this.send<RequestVoteReply>({ type: 'RequestVoteReply', from: this.id, to: m.from, term: this.term, granted });
+  }
+
+  private handlePreVoteReply(m: PreVoteReply): void {
+    if (this.role !== 'precandidate') return;
+    if (!m.granted && m.term > this.term) {
+      // Refused by a node of a later term: adopt it rather than campaign in the past.
+      this.becomeFollower(m.term, null);
+      return;
+    }
+    if (m.granted && m.term !== this.term + 1) return; // answer to an earlier pre-vote round
+    this.handleVoteReply(m.from, m.granted);
+  }
+
+  private handleVoteReply(from: NodeId, granted: boolean): void {
+    if (granted) this.votes.add(from);
+    else this.refusals.add(from);
+    if (this.votes.size >= this.quorum) {
+      if (this.role === 'precandidate') this.becomeCandidate();
+      else this.becomeLeader();
+    } else if (this.refusals.size >= this.quorum) {
+      // Lost this round; wait for the next timeout as a follower.
+      this.becomeFollower(this.term, null);
+    }
+  }
+
+  // ---------------------------------------------------------------- replication (follower)
+
+  private handleAppendEntries(m: AppendEntries): void {
+    if (this.role === 'leader') {
+      throw new RaftInvariantError(this.id, `two leaders in term ${m.term}: ${this.id} and ${m.from}`);
+    }
+    if (this.role !== 'follower') this.becomeFollower(this.term, m.from); // §5.2 candidate yields
+    this.leaderId = m.from;
+    this.lastLeaderContact = this.now;
+    this.resetElectionTimer();
+
+    const reply = (fields: Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictTerm' | 'conflictIndex'>): void =>
+      this.send<AppendEntriesReply>({
+        type: 'AppendEntriesReply',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        prevLogIndex: m.prevLogIndex,
+        readRound: m.readRound,
+        ...fields,
+      });
+
+    // §5.3 consistency check, with the conflict hint of fast backup.
+    if (m.prevLogIndex > this.log.lastIndex) {
+      reply({ success: false, matchIndex: 0, conflictTerm: null, conflictIndex: this.log.lastIndex + 1 });
+      return;
+    }
+    const localPrevTerm = this.log.termAt(m.prevLogIndex);
+    if (localPrevTerm !== m.prevLogTerm) {
+      reply({
+        success: false,
+        matchIndex: 0,
+        conflictTerm: localPrevTerm,
+        conflictIndex: this.log.firstIndexOfTerm(localPrevTerm, m.prevLogIndex),
+      });
+      return;
+    }
+
+    // §5.3: delete a conflicting entry and all that follow it; append what is new. Entries that
+    // already match are kept, so a stale, shorter AppendEntries never truncates anything.
+    let i = 0;
+    for (; i < m.entries.length; i++) {
+      const e = m.entries[i]!;
+      if (e.index > this.log.lastIndex) break;
+      if (this.log.termAt(e.index) !== e.term) {
+        if (e.index <= this.commitIndex) {
+          throw new RaftInvariantError(
+            this.id,
+            `leader ${m.from} (term ${m.term}) would overwrite committed entry ${e.index} (commit ${this.commitIndex})`,
+          );
+        }
+        this.log.truncateFrom(e.index);
+        this.eventsOut.push({ type: 'truncate', from: e.index, term: this.term });
+        break;
+      }
+    }
+    if (i < m.entries.length) {
+      const fresh = m.entries.slice(i);
+      this.log.append(fresh);
+      this.unstableFrom = Math.min(this.unstableFrom, fresh[0]!.index);
+    }
+
+    const matchIndex = m.prevLogIndex + m.entries.length;
+    // Figure 2: commitIndex = min(leaderCommit, index of last new entry).
+    this.advanceCommit(Math.min(m.leaderCommit, matchIndex));
+    reply({ success: true, matchIndex, conflictTerm: null, conflictIndex: 0 });
+  }
+
+  // ---------------------------------------------------------------- replication (leader)
+
+  private appendAsLeader(entries: Entry[]): void {
+    this.log.append(entries);
+    this.unstableFrom = Math.min(this.unstableFrom, entries[0]!.index);
+    if (this.peers.length === 0) {
+      this.maybeCommit();
+      return;
+    }
+    for (const peer of this.peers) this.sendAppend(peer, false);
+  }
+
+  /**
+   * Sends what `peer` is missing. In `probe` state a message goes only when asked (`force`:
+   * heartbeat or a fresh rejection); in `replicate` state entries stream until the inflight
+   * window is full.
+   */
+  private sendAppend(peer: NodeId, force: boolean): void {
+    const p = this.progress.get(peer);
+    if (!p) return;
+    if (p.state === 'probe') {
+      if (force || p.inflight.length === 0) {
+        const last = this.sendEntries(peer, p.next);
+        p.inflight = [last];
+      }
+      return;
+    }
+    while (p.next <= this.log.lastIndex && p.inflight.length < this.config.maxInflight) {
+      const last = this.sendEntries(peer, p.next);
+      p.inflight.push(last);
+      p.next = last + 1;
+    }
+  }
+
+  /** Sends one AppendEntries starting at `next`; returns the last index it carries. */
+  private sendEntries(peer: NodeId, next: number): number {
+    const prevLogIndex = next - 1;
+    const end = Math.min(this.log.lastIndex + 1, next + this.config.maxEntriesPerMessage);
+    const entries = next < end ? this.log.slice(next, end) : [];
+    this.send<AppendEntries>({
+      type: 'AppendEntries',
+      from: this.id,
+      to: peer,
+      term: this.term,
+      prevLogIndex,
+      prevLogTerm: this.log.termAt(prevLogIndex) ?? 0,
+      entries,
+      leaderCommit: this.commitIndex,
+      readRound: this.readRound,
+    });
+    return prevLogIndex + entries.length;
+  }
+
+  private broadcastHeartbeat(): void {
+    for (const peer of this.peers) {
+      const p = this.progress.get(peer)!;
+      if (p.state === 'replicate' && p.match < p.lastIndexAtHeartbeat && p.match === p.matchAtHeartbeat) {
+        p.state = 'probe';
+        p.next = p.match + 1;
+        p.inflight = [];
+      }
+      p.matchAtHeartbeat = p.match;
+      p.lastIndexAtHeartbeat = this.log.lastIndex;
+      if (p.state === 'probe') {
+        this.sendAppend(peer, true);
+      } else {
+        // An empty AppendEntries anchored at `match`: it always passes the consistency check and
+        // carries the commit index only as far as the follower is known to match (Figure 2).
+        this.send<AppendEntries>({
+          type: 'AppendEntries',
+          from: this.id,
+          to: peer,
+          term: this.term,
+          prevLogIndex: p.match,
+          prevLogTerm: this.log.termAt(p.match) ?? 0,
+          entries: [],
+          leaderCommit: this.commitIndex,
+          readRound: this.readRound,
+        });
+      }
+    }
+  }
+
+  private handleAppendEntriesReply(m: AppendEntriesReply): void {
+    const p = this.progress.get(m.from);
+    if (!p) return;
+    p.recentActive = true;
+    this.ackRead(m.from, m.readRound);
+
+    if (m.success) {
+      if (m.matchIndex > p.match) {
+        p.match = m.matchIndex;
+        if (p.next <= p.match) p.next = p.match + 1;
+        if (p.state === 'probe') {
+          p.state = 'replicate';
+          p.inflight = [];
+        } else {
+          p.inflight = p.inflight.filter((last) => last > p.match);
+        }
+        this.maybeCommit();
+      } else if (p.state === 'probe' && m.prevLogIndex === p.next - 1) {
+        // The probe succeeded but brought nothing new (an empty heartbeat probe): unblock it.
+        p.inflight = [];
+      }
+      this.sendAppend(m.from, false);
+      return;
+    }
+
+    // A rejection. Ignore it if it answers a message older than what we now know.
+    if (m.prevLogIndex < p.match) return;
+    if (p.state === 'probe' && m.prevLogIndex !== p.next - 1) return;
+
+    let next: number;
+    if (m.conflictTerm === null) {
+      next = m.conflictIndex;
+    } else {
+      // Fast backup: if we hold the conflicting term, resume just after our last entry of it;
+      // otherwise skip the follower's whole term.
+      const lastOfTerm = this.log.lastIndexOfTerm(m.conflictTerm, m.prevLogIndex);
+      next = lastOfTerm > 0 ? lastOfTerm + 1 : m.conflictIndex;
+    }
+    p.next = Math.max(p.match + 1, Math.min(next, m.prevLogIndex));
+    p.state = 'probe';
+    p.inflight = [];
+    this.sendAppend(m.from, true);
+  }
+
+  /** §5.3/§5.4.2: commit the highest index on a quorum, but only by counting current-term entries. */
+  private maybeCommit(): void {
+    const matches = [this.log.lastIndex];
+    for (const p of this.progress.values()) matches.push(p.match);
+    matches.sort((a, b) => b - a);
+    const candidate = matches[this.quorum - 1]!;
+    if (candidate > this.commitIndex && this.log.termAt(candidate) === this.term) {
+      this.advanceCommit(candidate);
+      // Followers learn the new commit index with the next message; tell them now if idle.
+      for (const peer of this.peers) {
+        const p = this.progress.get(peer)!;
+        if (p.state === 'replicate' && p.next > this.log.lastIndex) this.sendCommit(peer, p);
+      }
+      if (this.pendingReads.some((r) => r.index === null)) {
+        for (const r of this.pendingReads) if (r.index === null) r.index = this.commitIndex;
+        this.releaseReads();
+      }
+    }
+  }
+
+  private sendCommit(peer: NodeId, p: Progress): void {
+    this.send<AppendEntries>({
+      type: 'AppendEntries',
+      from: this.id,
+      to: peer,
+      term: this.term,
+      prevLogIndex: p.match,
+      prevLogTerm: this.log.termAt(p.match) ?? 0,
+      entries: [],
+      leaderCommit: this.commitIndex,
+      readRound: this.readRound,
+    });
+  }
+
+  private quorumActive(): boolean {
+    let active = 1;
+    for (const p of this.progress.values()) {
+      if (p.recentActive) active += 1;
+      p.recentActive = false;
+    }
+    return active >= this.quorum;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private ackRead(from: NodeId, round: number): void {
+    if (round > (this.readAcks.get(from) ?? 0)) {
+      this.readAcks.set(from, round);
+      this.releaseReads();
+    }
+  }
+
+  /** Releases every pending read whose round a quorum has confirmed and whose index is known. */
+  private releaseReads(): void {
+    if (this.pendingReads.length === 0) return;
+    const acked = [this.readRound];
+    for (const peer of this.peers) acked.push(this.readAcks.get(peer) ?? 0);
+    acked.sort((a, b) => b - a);
+    const confirmed = acked[this.quorum - 1]!;
+    const still: PendingRead[] = [];
+    for (const r of this.pendingReads) {
+      if (r.round <= confirmed && r.index !== null) this.readsOut.push({ ctx: r.ctx, index: r.index });
+      else still.push(r);
+    }
+    this.pendingReads = still;
+  }
+
+  private committedInTerm(): boolean {
+    return this.log.termAt(this.commitIndex) === this.term;
+  }
+
+  // ---------------------------------------------------------------- stale messages
+
+  /** A message from an earlier term: answer what lets the sender catch up, ignore the rest. */
+  private stepStale(m: RaftMessage): void {
+    switch (m.type) {
+      case 'AppendEntries':
+        // The sender believes it leads: our term in the refusal makes it step down (§5.1).
+        this.send<AppendEntriesReply>({
+          type: 'AppendEntriesReply',
+          from: this.id,
+          to: m.from,
+          term: this.term,
+          success: false,
+          prevLogIndex: m.prevLogIndex,
+          matchIndex: 0,
+          conflictTerm: null,
+          conflictIndex: 0,
+          readRound: m.readRound,
+        });
+        return;
+      case 'RequestVote':
+        this.send<RequestVoteReply>({ type: 'RequestVoteReply', from: this.id, to: m.from, term: this.term, granted: false });
+        return;
+      case 'PreVote':
+        this.send<PreVoteReply>({ type: 'PreVoteReply', from: this.id, to: m.from, term: this.term, granted: false });
+        return;
+      case 'RequestVoteReply':
+      case 'PreVoteReply':
+      case 'AppendEntriesReply':
+        return;
+      default:
+        return assertNever(m);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /**
+   * True while this node has reason to believe a leader of its term is alive: it leads itself
+   * (check-quorum deposes it otherwise) or heard from the leader within electionTimeout min.
+   */
+  private inLease(): boolean {
+    if (this.role === 'leader') return this.config.checkQuorum;
+    return (
+      this.config.checkQuorum &&
+      this.leaderId !== null &&
+      this.now - this.lastLeaderContact < this.config.electionTimeout[0]
+    );
+  }
+
+  private advanceCommit(index: number): void {
+    if (index <= this.commitIndex) return;
+    if (index > this.log.lastIndex) {
+      throw new RaftInvariantError(this.id, `commit index ${index} beyond last index ${this.log.lastIndex}`);
+    }
+    this.eventsOut.push({ type: 'commit', from: this.commitIndex, to: index, term: this.term });
+    this.commitIndex = index;
+    this.hardStateDirty = true;
+  }
+
+  private setTerm(term: number): void {
+    if (term === this.term) return;
+    if (term < this.term) throw new RaftInvariantError(this.id, `term going back from ${this.term} to ${term}`);
+    this.eventsOut.push({ type: 'term', from: this.term, to: term });
+    this.term = term;
+    this.votedFor = null;
+    this.hardStateDirty = true;
+  }
+
+  private setVote(id: NodeId): void {
+    this.votedFor = id;
+    this.hardStateDirty = true;
+    this.eventsOut.push({ type: 'vote', term: this.term, for: id });
+  }
+
+  private setRole(role: Role): void {
+    if (role === this.role) return;
+    this.eventsOut.push({ type: 'role', from: this.role, to: role, term: this.term });
+    this.role = role;
+  }
+
+  private setNow(now: number): void {
+    if (!(now >= this.now)) throw new RaftInvariantError(this.id, `clock going back from ${this.now} to ${now}`);
+    this.now = now;
+  }
+
+  private resetElectionTimer(): void {
+    this.electionDeadline = this.now + this.randomElectionTimeout();
+  }
+
+  private randomElectionTimeout(): number {
+    const [min, max] = this.config.electionTimeout;
+    return randomInt(this.random, min, max);
+  }
+
+  private send<M extends RaftMessage>(message: M): void {
+    this.outbox.push(message);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`raft-harness: unreachable: ${JSON.stringify(value)}`);
+}

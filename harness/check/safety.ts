@@ -43,23 +43,94 @@ export function entryKey(e: Entry): string {
   return e.type === 'noop' ? `${e.term}:noop` : `${e.term}:${e.command.clientId}:${e.command.seq}:${JSON.stringify(e.command.op)}`;
 }
 
-type Committed = { readonly key: string; readonly entry: Entry; readonly node: NodeId; readonly term: number };
+/** Two independent 32-bit mixes: a chain value summarizes a whole log prefix. */
+type Chain = { readonly a: number; readonly b: number };
+const EMPTY_CHAIN: Chain = { a: 0x811c9dc5, b: 0x9747b28c };
+
+function hash32(text: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const keyCache = new WeakMap<Entry, string>();
+function cachedKey(e: Entry): string {
+  let k = keyCache.get(e);
+  if (k === undefined) {
+    k = `${e.index}|${entryKey(e)}`;
+    keyCache.set(e, k);
+  }
+  return k;
+}
+
+function extend(prev: Chain, e: Entry): Chain {
+  const k = cachedKey(e);
+  return { a: hash32(k, Math.imul(prev.a, 31) ^ 0x5bd1e995), b: hash32(k, Math.imul(prev.b, 37) ^ 0x1b873593) };
+}
+
+function same(x: Chain | undefined, y: Chain | undefined): boolean {
+  return x !== undefined && y !== undefined && x.a === y.a && x.b === y.b;
+}
+
+/** A node's log with the chain value at every index, updated incrementally. */
+type Tracked = { entries: Entry[]; chains: Chain[] };
 
 /**
  * Checks the safety properties of Figure 3 over successive observations of a cluster. Feed it
  * every node after every event; it remembers what it has seen (leaders per term, committed
- * entries, each leader's log) and throws SafetyViolationError at the first breach.
+ * prefix, each leader's log) and throws SafetyViolationError at the first breach.
+ *
+ * Every log prefix is summarized by a chain hash, so each check is O(1) per node after an O(n)
+ * pointer scan that finds where a log changed; two logs agree up to i iff their chains at i do.
  */
 export class SafetyMonitor {
   private readonly leaders = new Map<number, NodeId>();
-  private readonly leaderLogs = new Map<string, readonly Entry[]>();
-  /** Index → the entry first seen committed there, and the lowest term of a node that saw it. */
-  private readonly committed = new Map<number, Committed>();
+  /** Log length and chain of each leader (`id@term`) when last seen. */
+  private readonly leaderLogs = new Map<string, { length: number; chain: Chain }>();
+  /** Chain of the committed prefix at every committed index; [0] is the empty log. */
+  private readonly committedChain: Chain[] = [EMPTY_CHAIN];
+  private readonly committedBy: NodeId[] = [''];
+  /** term → highest index seen committed by a node whose term was at most that. */
+  private readonly committedAtTerm = new Map<number, { index: number; node: NodeId }>();
+  /** (index, term) → chain: Log Matching says the chain is the same wherever the pair appears. */
+  private readonly pairChains = new Map<string, { chain: Chain; node: NodeId }>();
+  private readonly tracked = new Map<NodeId, Tracked>();
   private readonly lastSeen = new Map<NodeId, { incarnation: number; term: number; commit: number }>();
 
   observe(nodes: readonly NodeView[], time: number): void {
     for (const n of nodes) this.observeNode(n, time);
-    this.checkLogMatching(nodes, time);
+  }
+
+  private track(n: NodeView, time: number): Tracked {
+    let t = this.tracked.get(n.id);
+    if (!t) {
+      t = { entries: [], chains: [EMPTY_CHAIN] };
+      this.tracked.set(n.id, t);
+    }
+    let from = 0;
+    const max = Math.min(t.entries.length, n.log.length);
+    while (from < max && t.entries[from] === n.log[from]) from++;
+    t.entries.length = from;
+    t.chains.length = from + 1;
+    for (let i = from; i < n.log.length; i++) {
+      const e = n.log[i]!;
+      t.entries.push(e);
+      const chain = extend(t.chains[i]!, e);
+      t.chains.push(chain);
+      const pair = `${e.index}:${e.term}`;
+      const known = this.pairChains.get(pair);
+      if (known === undefined) {
+        this.pairChains.set(pair, { chain, node: n.id });
+      } else if (!same(known.chain, chain)) {
+        throw new SafetyViolationError(
+          'log-matching',
+          [known.node, n.id],
+          time,
+          `both hold an entry at index ${e.index} of term ${e.term}, but their logs differ at or before it`,
+        );
+      }
+    }
+    return t;
   }
 
   private observeNode(n: NodeView, time: number): void {
@@ -73,26 +144,31 @@ export class SafetyMonitor {
       }
     }
     this.lastSeen.set(n.id, { incarnation: n.incarnation, term: n.term, commit: n.commitIndex });
+    const t = this.track(n, time);
 
-    for (let i = 0; i < n.commitIndex; i++) {
-      const e = n.log[i];
-      if (e === undefined) {
-        throw new SafetyViolationError('state-machine-safety', [n.id], time, `commit index ${n.commitIndex} beyond log of ${n.log.length}`);
-      }
-      const known = this.committed.get(e.index);
-      const key = entryKey(e);
-      if (known === undefined) {
-        this.committed.set(e.index, { key, entry: e, node: n.id, term: n.term });
-      } else if (known.key !== key) {
-        throw new SafetyViolationError(
-          'state-machine-safety',
-          [known.node, n.id],
-          time,
-          `index ${e.index} committed as ${known.key} on ${known.node} and as ${key} on ${n.id}`,
-        );
-      } else if (n.term < known.term) {
-        this.committed.set(e.index, { ...known, term: n.term });
-      }
+    if (n.commitIndex > n.log.length) {
+      throw new SafetyViolationError('state-machine-safety', [n.id], time, `commit index ${n.commitIndex} beyond log of ${n.log.length}`);
+    }
+    const known = this.committedChain.length - 1;
+    const overlap = Math.min(known, n.commitIndex);
+    if (!same(this.committedChain[overlap], t.chains[overlap])) {
+      let i = 1;
+      while (same(this.committedChain[i], t.chains[i])) i++;
+      throw new SafetyViolationError(
+        'state-machine-safety',
+        [this.committedBy[i] ?? '?', n.id],
+        time,
+        `index ${i} committed as ${entryKey(this.committedEntry(i))} on ${this.committedBy[i]} and as ${entryKey(n.log[i - 1]!)} on ${n.id}`,
+      );
+    }
+    for (let i = known + 1; i <= n.commitIndex; i++) {
+      this.committedChain.push(t.chains[i]!);
+      this.committedBy.push(n.id);
+      this.committedEntries.push(n.log[i - 1]!);
+    }
+    const atTerm = this.committedAtTerm.get(n.term);
+    if (n.commitIndex > 0 && (atTerm === undefined || atTerm.index < n.commitIndex)) {
+      this.committedAtTerm.set(n.term, { index: n.commitIndex, node: n.id });
     }
 
     if (n.role !== 'leader') return;
@@ -104,56 +180,27 @@ export class SafetyMonitor {
 
     const logKey = `${n.id}@${n.term}`;
     const before = this.leaderLogs.get(logKey);
-    if (before !== undefined) {
-      for (const [i, e] of before.entries()) {
-        const now = n.log[i];
-        if (now === undefined || entryKey(now) !== entryKey(e)) {
-          throw new SafetyViolationError('leader-append-only', [n.id], time, `leader of term ${n.term} lost or changed its entry ${i + 1}`);
-        }
-      }
+    if (before !== undefined && !same(before.chain, t.chains[before.length])) {
+      throw new SafetyViolationError('leader-append-only', [n.id], time, `leader of term ${n.term} lost or changed an entry at or below ${before.length}`);
     }
-    this.leaderLogs.set(logKey, n.log);
+    this.leaderLogs.set(logKey, { length: n.log.length, chain: t.chains[n.log.length]! });
 
-    for (const c of this.committed.values()) {
-      // Committed as seen by a node of term c.term: every leader of a later term must hold it.
-      if (c.term >= n.term) continue;
-      const mine = n.log[c.entry.index - 1];
-      if (mine === undefined || entryKey(mine) !== c.key) {
+    // Committed as seen by a node of an earlier term: this leader must hold it.
+    for (const [term, c] of this.committedAtTerm) {
+      if (term >= n.term) continue;
+      if (!same(t.chains[c.index], this.committedChain[c.index])) {
         throw new SafetyViolationError(
           'leader-completeness',
           [n.id, c.node],
           time,
-          `leader of term ${n.term} lacks entry ${c.entry.index} (${c.key}) committed by term ${c.term}`,
+          `leader of term ${n.term} lacks entries up to ${c.index} that ${c.node} saw committed in term ${term}`,
         );
       }
     }
   }
 
-  /** §5.3 Log Matching: same index and term ⇒ identical logs up to there. */
-  private checkLogMatching(nodes: readonly NodeView[], time: number): void {
-    for (let a = 0; a < nodes.length; a++) {
-      for (let b = a + 1; b < nodes.length; b++) {
-        const x = nodes[a]!;
-        const y = nodes[b]!;
-        const len = Math.min(x.log.length, y.log.length);
-        let top = -1;
-        for (let i = len - 1; i >= 0; i--) {
-          if (x.log[i]!.term === y.log[i]!.term) {
-            top = i;
-            break;
-          }
-        }
-        for (let i = top; i >= 0; i--) {
-          if (entryKey(x.log[i]!) !== entryKey(y.log[i]!)) {
-            throw new SafetyViolationError(
-              'log-matching',
-              [x.id, y.id],
-              time,
-              `entry ${top + 1} has term ${x.log[top]!.term} on both, but entry ${i + 1} differs: ${entryKey(x.log[i]!)} vs ${entryKey(y.log[i]!)}`,
-            );
-          }
-        }
-      }
-    }
+  private readonly committedEntries: Entry[] = [];
+  private committedEntry(index: number): Entry {
+    return this.committedEntries[index - 1]!;
   }
 }

@@ -51,6 +51,8 @@ type Progress = {
    */
   matchAtHeartbeat: number;
   lastIndexAtHeartbeat: number;
+  /** Highest commit index this follower has been told (bounded by what each message carried). */
+  commitSent: number;
 };
 
 type PendingRead = { readonly ctx: string; readonly round: number; index: number | null };
@@ -378,6 +380,7 @@ export class RaftCore {
         recentActive: false,
         matchAtHeartbeat: 0,
         lastIndexAtHeartbeat: 0,
+        commitSent: 0,
       });
     }
     this.readAcks.clear();
@@ -544,9 +547,16 @@ export class RaftCore {
 
   /** Sends one AppendEntries starting at `next`; returns the last index it carries. */
   private sendEntries(peer: NodeId, next: number): number {
-    const prevLogIndex = next - 1;
     const end = Math.min(this.log.lastIndex + 1, next + this.config.maxEntriesPerMessage);
     const entries = next < end ? this.log.slice(next, end) : [];
+    this.sendAppendEntries(peer, next - 1, entries);
+    return next - 1 + entries.length;
+  }
+
+  private sendAppendEntries(peer: NodeId, prevLogIndex: number, entries: Entry[]): void {
+    const p = this.progress.get(peer)!;
+    // Figure 2: the follower commits up to min(leaderCommit, last new entry).
+    p.commitSent = Math.max(p.commitSent, Math.min(this.commitIndex, prevLogIndex + entries.length));
     this.send<AppendEntries>({
       type: 'AppendEntries',
       from: this.id,
@@ -558,7 +568,16 @@ export class RaftCore {
       leaderCommit: this.commitIndex,
       readRound: this.readRound,
     });
-    return prevLogIndex + entries.length;
+  }
+
+  /**
+   * Tells an idle follower a commit index it has not yet been able to learn. Without it a
+   * follower whose last ack came after the commit would wait a heartbeat to apply.
+   */
+  private maybeSendCommit(peer: NodeId, p: Progress): void {
+    if (p.inflight.length === 0 && Math.min(this.commitIndex, p.match) > p.commitSent) {
+      this.sendAppendEntries(peer, p.match, []);
+    }
   }
 
   private broadcastHeartbeat(): void {
@@ -576,17 +595,7 @@ export class RaftCore {
       } else {
         // An empty AppendEntries anchored at `match`: it always passes the consistency check and
         // carries the commit index only as far as the follower is known to match (Figure 2).
-        this.send<AppendEntries>({
-          type: 'AppendEntries',
-          from: this.id,
-          to: peer,
-          term: this.term,
-          prevLogIndex: p.match,
-          prevLogTerm: this.log.termAt(p.match) ?? 0,
-          entries: [],
-          leaderCommit: this.commitIndex,
-          readRound: this.readRound,
-        });
+        this.sendAppendEntries(peer, p.match, []);
       }
     }
   }
@@ -613,6 +622,7 @@ export class RaftCore {
         p.inflight = [];
       }
       this.sendAppend(m.from, false);
+      this.maybeSendCommit(m.from, p);
       return;
     }
 
@@ -643,30 +653,12 @@ export class RaftCore {
     const candidate = matches[this.quorum - 1]!;
     if (candidate > this.commitIndex && this.log.termAt(candidate) === this.term) {
       this.advanceCommit(candidate);
-      // Followers learn the new commit index with the next message; tell them now if idle.
-      for (const peer of this.peers) {
-        const p = this.progress.get(peer)!;
-        if (p.state === 'replicate' && p.next > this.log.lastIndex) this.sendCommit(peer, p);
-      }
+      for (const [peer, p] of this.progress) this.maybeSendCommit(peer, p);
       if (this.pendingReads.some((r) => r.index === null)) {
         for (const r of this.pendingReads) if (r.index === null) r.index = this.commitIndex;
         this.releaseReads();
       }
     }
-  }
-
-  private sendCommit(peer: NodeId, p: Progress): void {
-    this.send<AppendEntries>({
-      type: 'AppendEntries',
-      from: this.id,
-      to: peer,
-      term: this.term,
-      prevLogIndex: p.match,
-      prevLogTerm: this.log.termAt(p.match) ?? 0,
-      entries: [],
-      leaderCommit: this.commitIndex,
-      readRound: this.readRound,
-    });
   }
 
   private quorumActive(): boolean {

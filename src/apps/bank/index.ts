@@ -1,0 +1,2 @@
+export { BANK_ERRORS, BankSnapshotError, BankStateMachine, createBank, parseBankOp } from './bank.js';
+export type { BankError, BankOp, BankResult, BankSnapshot, ParsedBankOp } from './bank.js';

@@ -25,6 +25,14 @@ for (const nodes of [3, 5]) {
     ]);
   }
 }
+for (const nodes of [3, 5]) {
+  const r = best(3, () => benchCoreThroughput(nodes, 64, 50_000, 1), (x) => x.entriesPerSecond);
+  rows.push([
+    `core throughput, ${nodes} nodes, one proposal at a time`,
+    `${Math.round(r.entriesPerSecond).toLocaleString('en-US')} entries/s`,
+    `${r.microsPerStep.toFixed(2)} µs/step (each entry replicated before the next is proposed)`,
+  ]);
+}
 const hb = Math.min(benchHeartbeatStep(), benchHeartbeatStep(), benchHeartbeatStep());
 rows.push(['step: heartbeat at a follower', `${hb.toFixed(3)} µs/step`, 'empty AppendEntries + Ready']);
 

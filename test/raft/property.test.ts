@@ -82,7 +82,7 @@ describe('pure cores on a faulty network (fast-check)', () => {
           expect(applied).toEqual(log.slice(0, applied.length));
         }
       }),
-      { numRuns: 150, seed: 20261122 },
+      { numRuns: 500, seed: 20261122 },
     );
   });
 

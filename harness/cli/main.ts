@@ -13,7 +13,7 @@ Usage:
 
 simulate  runs one randomized faulty run per seed (partitions, one-way cuts, crashes and
           restarts, drops, duplicates, reordering), checks Raft's safety properties after every
-          event, then heals the network and checks the cluster converges. Defaults: 100 seeds,
+          event, then heals the network and checks the cluster converges. Defaults: 500 seeds,
           5 nodes, 10000 virtual ms, drop 0.05, duplicate 0.02, latency 1..30 ms.
 replay    runs one seed again, exactly, and prints what it did.
 

@@ -626,8 +626,9 @@ export class RaftCore {
       return;
     }
 
-    // A rejection. Ignore it if it answers a message older than what we now know.
-    if (m.prevLogIndex < p.match) return;
+    // A rejection. At or below `match` it answers a message older than what we now know (the
+    // follower acknowledged `match` after syncing it, so it cannot have lost it).
+    if (m.prevLogIndex <= p.match) return;
     if (p.state === 'probe' && m.prevLogIndex !== p.next - 1) return;
 
     let next: number;

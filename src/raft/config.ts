@@ -7,9 +7,16 @@ export type RaftOptions = {
   readonly electionTimeout: readonly [min: number, max: number];
   /** Leader heartbeat period; must be below electionTimeout min. */
   readonly heartbeatInterval: number;
-  /** Campaign only after a pre-vote round shows a quorum would vote (dissertation §9.6). */
+  /**
+   * Campaign only after a pre-vote round shows a quorum would vote (dissertation §9.6). A node
+   * that heard from its leader within electionTimeout min refuses pre-votes.
+   */
   readonly preVote: boolean;
-  /** A leader that has not heard from a quorum for electionTimeout min steps down. */
+  /**
+   * A leader checks every electionTimeout min that a quorum was heard from since the last check,
+   * and steps down if not (so within 2× min of losing it). Also enables the leader lease: vote
+   * requests are ignored while the leader is known to be alive.
+   */
   readonly checkQuorum: boolean;
   /** Batching: most entries carried by one AppendEntries. */
   readonly maxEntriesPerMessage: number;

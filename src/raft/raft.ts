@@ -144,7 +144,7 @@ export class RaftCore {
       }
       if (this.now >= this.heartbeatDeadline) {
         this.heartbeatDeadline = this.now + this.config.heartbeatInterval;
-        this.broadcastHeartbeat();
+        this.broadcastHeartbeat(true);
       }
     } else if (this.now >= this.electionDeadline) {
       this.campaign();
@@ -222,7 +222,7 @@ export class RaftCore {
     const index = this.committedInTerm() ? this.commitIndex : null;
     this.pendingReads.push({ ctx, round: this.readRound, index });
     if (this.peers.length === 0) this.releaseReads();
-    else this.broadcastHeartbeat();
+    else this.broadcastHeartbeat(false);
     return { ok: true };
   }
 
@@ -398,8 +398,9 @@ export class RaftCore {
 
   private handlePreVote(m: PreVote): void {
     // Grant only what a real vote would grant, and only if no leader is known to be alive: a
-    // node that still hears its leader must not help another node start an election.
-    const granted = m.term > this.term && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm) && !this.inLease();
+    // node that still hears its leader must not help another node start an election (§9.6).
+    const granted =
+      m.term > this.term && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm) && !this.heardFromLeaderRecently();
     this.send<PreVoteReply>({
       type: 'PreVoteReply',
       from: this.id,
@@ -580,16 +581,23 @@ export class RaftCore {
     }
   }
 
-  private broadcastHeartbeat(): void {
+  /**
+   * `periodic`: the heartbeat timer fired, a heartbeat interval after the last one, so a stalled
+   * stream can be told apart from one merely in flight. ReadIndex rounds broadcast too, at any
+   * moment, and must not take part in that measurement.
+   */
+  private broadcastHeartbeat(periodic: boolean): void {
     for (const peer of this.peers) {
       const p = this.progress.get(peer)!;
-      if (p.state === 'replicate' && p.match < p.lastIndexAtHeartbeat && p.match === p.matchAtHeartbeat) {
-        p.state = 'probe';
-        p.next = p.match + 1;
-        p.inflight = [];
+      if (periodic) {
+        if (p.state === 'replicate' && p.match < p.lastIndexAtHeartbeat && p.match === p.matchAtHeartbeat) {
+          p.state = 'probe';
+          p.next = p.match + 1;
+          p.inflight = [];
+        }
+        p.matchAtHeartbeat = p.match;
+        p.lastIndexAtHeartbeat = this.log.lastIndex;
       }
-      p.matchAtHeartbeat = p.match;
-      p.lastIndexAtHeartbeat = this.log.lastIndex;
       if (p.state === 'probe') {
         this.sendAppend(peer, true);
       } else {
@@ -736,17 +744,18 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- helpers
 
+  /** This node leads, or heard from the leader of its term within electionTimeout min. */
+  private heardFromLeaderRecently(): boolean {
+    if (this.role === 'leader') return true;
+    return this.leaderId !== null && this.now - this.lastLeaderContact < this.config.electionTimeout[0];
+  }
+
   /**
-   * True while this node has reason to believe a leader of its term is alive: it leads itself
-   * (check-quorum deposes it otherwise) or heard from the leader within electionTimeout min.
+   * Leader lease (dissertation §4.2.3), only with check-quorum: that is what guarantees a leader
+   * that lost its quorum steps down, so that ignoring vote requests cannot block elections.
    */
   private inLease(): boolean {
-    if (this.role === 'leader') return this.config.checkQuorum;
-    return (
-      this.config.checkQuorum &&
-      this.leaderId !== null &&
-      this.now - this.lastLeaderContact < this.config.electionTimeout[0]
-    );
+    return this.config.checkQuorum && this.heardFromLeaderRecently();
   }
 
   private advanceCommit(index: number): void {

@@ -30,7 +30,10 @@ export type Entry = NoopEntry | CommandEntry;
 export type HardState = {
   readonly term: number;
   readonly votedFor: NodeId | null;
-  /** Persisted lazily; a lower bound of the true commit index, so restart may re-apply from it. */
+  /**
+   * Persisted lazily: a lower bound of the true commit index. A restarted node starts with this
+   * commit index and rebuilds its state machine by re-applying entries 1..commit.
+   */
   readonly commit: number;
 };
 

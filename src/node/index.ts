@@ -13,3 +13,4 @@ export {
   type ClientRequest,
   type WireMessage,
 } from './client-protocol.js';
+export type { NodeContext, NodeProgram, NodeProgramFactory } from './program.js';

@@ -1,0 +1,780 @@
+import { MemoryStorage } from '../src/node/memory-storage.js';
+import { resolveRaftOptions, validateMembers, type RaftOptions } from '../src/raft/config.js';
+import { InvalidConfigError, describe as describeValue } from '../src/raft/errors.js';
+import type { Entry, NodeId, Role } from '../src/raft/types.js';
+import { BankClient, type ClientOptions } from './client.js';
+import { ClusterStoppedError, ClusterTimeoutError, NodeFailureError, UnknownNodeError } from './errors.js';
+import { WorkerNodeHost } from './hosts/worker-host.js';
+import { applyDiskWrites } from './worker/mirrored-storage.js';
+import { DEFAULT_NETWORK, Router, type InFlight, type NetworkConfig } from './network/router.js';
+import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
+import { nextEvent, type MainTimer, type ScheduledEvent } from './scheduler.js';
+
+export type ClusterOptions = {
+  /** A count (ids n1..nN) or the ids themselves. Default 3. */
+  readonly nodes?: number | readonly string[];
+  /** Only 'deterministic' in this release. */
+  readonly mode?: 'deterministic';
+  /** Drives every random choice: election timeouts, latency, drops. Default 1. */
+  readonly seed?: number;
+  readonly raft?: Partial<RaftOptions>;
+  readonly network?: Partial<NetworkConfig>;
+  /** The node program; default the built-in Raft bank server. */
+  readonly program?: ProgramSpec;
+  /** Program options for a custom program (the Raft bank gets `{ raft }`). */
+  readonly programOptions?: unknown;
+  /** Real-time limit of one control call to a worker. Default 10 000 ms. */
+  readonly controlTimeoutMs?: number;
+  /** Real-time guard of any wait, whatever its virtual timeout. Default 60 000 ms. */
+  readonly realTimeGuardMs?: number;
+};
+
+export type NodeStatus = 'running' | 'paused' | 'crashed' | 'stopped';
+
+export type NodeSnapshot = {
+  readonly id: NodeId;
+  readonly status: NodeStatus;
+  readonly role: Role;
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly leaderId: NodeId | null;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly log: readonly Entry[];
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  readonly app: unknown;
+  /** The node's own virtual clock (it stands still while the node is paused). */
+  readonly clock: number;
+  readonly pendingTimers: readonly PendingTimer[];
+};
+
+/** One line of the cluster's trace. */
+export type TraceEntry = { readonly time: number; readonly node: string; readonly type: string; readonly [key: string]: unknown };
+
+/** A client operation as recorded for linearizability checking. */
+export type HistoryOperation = {
+  readonly client: string;
+  readonly input: unknown;
+  readonly call: number;
+  output?: unknown;
+  return?: number;
+};
+
+type NodeRecord = {
+  readonly id: NodeId;
+  status: NodeStatus;
+  host: WorkerNodeHost | null;
+  incarnation: number;
+  /** The simulated disk, held on the main thread so it outlives the worker. */
+  disk: MemoryStorage;
+  /** Posts received from the worker, waiting for the step that made them to be absorbed. */
+  posts: WorkerPost[];
+  /** Node clock = global time - offset; the offset grows by the time spent paused. */
+  offset: number;
+  pausedAt: number | null;
+  asleepUntil: number;
+  /** In node time. */
+  nextTimer: number | null;
+  clock: number;
+  role: Role;
+  term: number;
+  commitIndex: number;
+};
+
+type Waiter = {
+  readonly label: string;
+  readonly deadline: number;
+  readonly check: () => boolean | Promise<boolean>;
+  /** `advance` succeeds when its time comes; every other wait fails. */
+  readonly onDeadline: 'resolve' | 'reject';
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+};
+
+const DEFAULT_TIMEOUT = 5_000;
+
+/**
+ * The controller a test holds: a Raft cluster with each node in its own worker thread on a fake
+ * clock, and one global virtual clock here on the main thread that moves only while the test
+ * awaits something on the cluster. Between events nothing runs, so every inspection sees a frozen,
+ * consistent cluster; the same seed gives the same events in the same order.
+ */
+export class Cluster {
+  readonly ids: readonly NodeId[];
+  readonly seed: number;
+  private readonly options: ClusterOptions;
+  private readonly program: ProgramSpec;
+  private readonly programOptions: unknown;
+  private readonly nodes = new Map<NodeId, NodeRecord>();
+  private readonly order: Map<string, number>;
+  private readonly router: Router;
+  private inflight: InFlight[] = [];
+  private mainTimers: MainTimer[] = [];
+  private nextMainTimer = 1;
+  private clock = 0;
+  private readonly waiters = new Set<Waiter>();
+  private driving = false;
+  private stopped = false;
+  private failure: Error | null = null;
+  private readonly clients = new Map<string, BankClient>();
+  private readonly traceLog: TraceEntry[] = [];
+  private readonly historyLog: HistoryOperation[] = [];
+  private clientCount = 0;
+
+  private constructor(options: ClusterOptions, ids: readonly NodeId[], raft: RaftOptions) {
+    this.options = options;
+    this.ids = ids;
+    this.seed = options.seed ?? 1;
+    this.order = new Map(ids.map((id, i) => [id, i]));
+    this.router = new Router(this.seed, { ...DEFAULT_NETWORK, ...validateNetwork(options.network ?? {}) });
+    this.program = options.program ?? { kind: 'builtin', name: 'raft-bank' };
+    this.programOptions = options.program === undefined ? { raft } : options.programOptions;
+    for (const id of ids) {
+      this.nodes.set(id, {
+        id,
+        status: 'stopped',
+        host: null,
+        incarnation: 0,
+        disk: new MemoryStorage(),
+        posts: [],
+        offset: 0,
+        pausedAt: null,
+        asleepUntil: 0,
+        nextTimer: null,
+        clock: 0,
+        role: 'follower',
+        term: 0,
+        commitIndex: 0,
+      });
+    }
+  }
+
+  /** Validates the options, starts every node's worker, and returns with the cluster at time 0. */
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const ids = resolveIds(options.nodes ?? 3);
+    if (options.mode !== undefined && options.mode !== 'deterministic') {
+      throw new InvalidConfigError('mode', options.mode, "'deterministic' (realtime mode is not available in this release)");
+    }
+    if (options.seed !== undefined && (!Number.isSafeInteger(options.seed) || options.seed < 0)) {
+      throw new InvalidConfigError('seed', options.seed, 'an integer >= 0');
+    }
+    const raft = resolveRaftOptions(options.raft ?? {});
+    const cluster = new Cluster(options, ids, raft);
+    try {
+      await Promise.all(ids.map((id) => cluster.boot(id)));
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  // ---------------------------------------------------------------- looking
+
+  /** Global virtual time, ms. */
+  now(): number {
+    return this.clock;
+  }
+
+  /** The node leading in the highest term among running nodes, if any. */
+  async leader(): Promise<NodeId | undefined> {
+    this.assertLive('leader');
+    return this.currentLeader();
+  }
+
+  async inspect(id: NodeId): Promise<NodeSnapshot> {
+    this.assertLive('inspect');
+    const n = this.node(id);
+    if (n.host === null || n.status === 'crashed' || n.status === 'stopped') {
+      const disk = n.disk.durable();
+      return {
+        id,
+        status: n.status,
+        role: 'follower',
+        term: disk.hardState.term,
+        votedFor: disk.hardState.votedFor,
+        leaderId: null,
+        commitIndex: disk.hardState.commit,
+        lastApplied: 0,
+        log: disk.entries,
+        snapshotIndex: 0,
+        snapshotTerm: 0,
+        app: null,
+        clock: n.clock,
+        pendingTimers: [],
+      };
+    }
+    const [raw, timers] = await Promise.all([n.host.call('inspect'), n.host.call('pendingTimers')]);
+    const s = (raw ?? {}) as Partial<NodeSnapshot>;
+    return {
+      id,
+      status: n.status,
+      role: s.role ?? n.role,
+      term: s.term ?? n.term,
+      votedFor: s.votedFor ?? null,
+      leaderId: s.leaderId ?? null,
+      commitIndex: s.commitIndex ?? n.commitIndex,
+      lastApplied: s.lastApplied ?? 0,
+      log: s.log ?? [],
+      snapshotIndex: s.snapshotIndex ?? 0,
+      snapshotTerm: s.snapshotTerm ?? 0,
+      app: s.app ?? raw,
+      clock: n.clock,
+      pendingTimers: timers,
+    };
+  }
+
+  async inspectAll(): Promise<NodeSnapshot[]> {
+    return Promise.all(this.ids.map((id) => this.inspect(id)));
+  }
+
+  /** The program's own inspect() of a node, for programs other than the Raft bank. */
+  async inspectRaw(id: NodeId): Promise<unknown> {
+    this.assertLive('inspectRaw');
+    const n = this.node(id);
+    if (n.host === null || n.status === 'crashed') return null;
+    return n.host.call('inspect');
+  }
+
+  /** Messages in flight, oldest first. */
+  inflightMessages(): readonly InFlight[] {
+    return [...this.inflight];
+  }
+
+  trace(): readonly TraceEntry[] {
+    return this.traceLog;
+  }
+
+  history(): readonly HistoryOperation[] {
+    return this.historyLog.map((op) => ({ ...op }));
+  }
+
+  // ---------------------------------------------------------------- moving time
+
+  /** Lets `ms` of virtual time pass. */
+  advance(ms: number): Promise<void> {
+    this.assertLive('advance');
+    checkDuration('advance', ms);
+    return this.wait(`advance(${ms})`, () => false, ms, 'resolve');
+  }
+
+  /** Runs exactly one event; false if nothing is scheduled. */
+  async step(): Promise<boolean> {
+    this.assertLive('step');
+    if (this.driving) throw new InvalidConfigError('step', 'while another wait drives the cluster', 'step() only when no other wait is in progress');
+    const event = this.next();
+    if (event === null) return false;
+    this.driving = true;
+    try {
+      await this.run(event);
+    } finally {
+      this.driving = false;
+    }
+    if (this.failure) throw this.failure;
+    return true;
+  }
+
+  /** Runs until `condition` holds (checked between events), failing after `timeout` virtual ms. */
+  runUntil(condition: (cluster: Cluster) => boolean | Promise<boolean>, options: { timeout?: number } = {}): Promise<void> {
+    this.assertLive('runUntil');
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    checkDuration('timeout', timeout);
+    return this.wait('runUntil(condition)', () => condition(this), timeout, 'reject');
+  }
+
+  /** Runs until some node leads (in the highest term seen), and returns its id. */
+  async waitForLeader(options: { timeout?: number } = {}): Promise<NodeId> {
+    this.assertLive('waitForLeader');
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    checkDuration('timeout', timeout);
+    await this.wait('a leader', () => this.currentLeader() !== undefined, timeout, 'reject');
+    return this.currentLeader()!;
+  }
+
+  // ---------------------------------------------------------------- pausing
+
+  /** Freezes nodes (all by default): their clocks stop, their timers keep their due times, and messages to them wait. */
+  async pause(which?: NodeId | readonly NodeId[]): Promise<void> {
+    this.assertLive('pause');
+    for (const n of this.select(which)) {
+      if (n.status !== 'running') continue;
+      n.status = 'paused';
+      n.pausedAt = this.clock;
+      this.record(n.id, 'pause', {});
+    }
+  }
+
+  /** Continues paused nodes from the instant they were paused: nothing became overdue meanwhile. */
+  async resume(which?: NodeId | readonly NodeId[]): Promise<void> {
+    this.assertLive('resume');
+    for (const n of this.select(which)) {
+      if (n.status !== 'paused') continue;
+      n.offset += this.clock - n.pausedAt!;
+      n.pausedAt = null;
+      n.status = 'running';
+      this.record(n.id, 'resume', {});
+    }
+  }
+
+  /**
+   * A fault: the node sleeps for `ms` of virtual time while its clock keeps running, as in a
+   * long GC pause or SIGSTOP; on waking, its overdue timers fire at once and held messages arrive.
+   */
+  async stall(id: NodeId, ms: number): Promise<void> {
+    this.assertLive('stall');
+    checkDuration('stall', ms);
+    const n = this.node(id);
+    n.asleepUntil = Math.max(n.asleepUntil, this.clock + ms);
+    this.record(id, 'stall', { until: n.asleepUntil });
+  }
+
+  // ---------------------------------------------------------------- the network
+
+  /** Cuts every link between the groups; nodes in no group keep their links. */
+  partition(...groups: ReadonlyArray<readonly NodeId[]>): void {
+    this.assertLive('partition');
+    for (const g of groups) for (const id of g) this.node(id);
+    for (const [i, a] of groups.entries()) {
+      for (const [j, b] of groups.entries()) {
+        if (i !== j) for (const x of a) for (const y of b) this.router.cut(x, y);
+      }
+    }
+    this.record('*', 'partition', { groups: groups.map((g) => [...g]) });
+  }
+
+  /** Restores every link. */
+  heal(): void {
+    this.assertLive('heal');
+    this.router.heal();
+    this.record('*', 'heal', {});
+  }
+
+  /** Cuts a node off from every other node and client. */
+  isolate(id: NodeId): void {
+    this.assertLive('isolate');
+    this.node(id);
+    for (const other of this.endpoints()) {
+      if (other === id) continue;
+      this.router.cut(id, other);
+      this.router.cut(other, id);
+    }
+    this.record(id, 'isolate', {});
+  }
+
+  /** Undoes isolate() for one node. */
+  connect(id: NodeId): void {
+    this.assertLive('connect');
+    this.node(id);
+    for (const other of this.endpoints()) {
+      this.router.connect(id, other);
+      this.router.connect(other, id);
+    }
+    this.record(id, 'connect', {});
+  }
+
+  /** Merges into the current settings (latency range, drop and duplicate rates). */
+  configureNetwork(config: Partial<NetworkConfig>): void {
+    this.assertLive('configureNetwork');
+    this.router.configure(validateNetwork(config));
+  }
+
+  // ---------------------------------------------------------------- crashes
+
+  /** Terminates the node's worker for real: what it had not synced is lost, messages to it too. */
+  async crash(id: NodeId): Promise<void> {
+    this.assertLive('crash');
+    const n = this.node(id);
+    if (n.status === 'crashed') return;
+    const host = n.host;
+    n.host = null;
+    n.status = 'crashed';
+    n.nextTimer = null;
+    n.posts = [];
+    this.inflight = this.inflight.filter((f) => f.to !== id);
+    this.record(id, 'crash', {});
+    await host?.terminate();
+  }
+
+  /** Starts a new worker for a crashed node from exactly what its disk had synced. */
+  async restart(id: NodeId): Promise<void> {
+    this.assertLive('restart');
+    const n = this.node(id);
+    if (n.status !== 'crashed') throw new InvalidConfigError('restart', id, `a crashed node (${id} is ${n.status})`);
+    await this.boot(id);
+    this.record(id, 'restart', { incarnation: n.incarnation });
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  /** A bank client with its own session. `{ node }` pins it to one node (no retries elsewhere). */
+  client(options: ClientOptions = {}): BankClient {
+    this.assertLive('client');
+    if (options.node !== undefined) this.node(options.node);
+    const id = `client${++this.clientCount}`;
+    const client = new BankClient(id, options, {
+      ids: this.ids,
+      now: () => this.clock,
+      send: (message) => this.sendFromClient(id, message),
+      setTimer: (at, label, fire) => this.setMainTimer(at, label, fire),
+      clearTimer: (timerId) => this.clearMainTimer(timerId),
+      wait: (label, done, timeout) => this.wait(label, done, timeout, 'reject'),
+      record: (op) => this.historyLog.push(op),
+      assertLive: (call) => this.assertLive(call),
+      hangReport: () => this.quickReport(),
+    });
+    this.clients.set(`client:${id}`, client);
+    return client;
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  /** Ends every worker and every wait. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const error = new ClusterStoppedError('wait: the cluster was stopped');
+    for (const w of this.waiters) w.reject(error);
+    this.waiters.clear();
+    this.mainTimers = [];
+    await Promise.all(
+      [...this.nodes.values()].map(async (n) => {
+        const host = n.host;
+        n.host = null;
+        if (n.status !== 'crashed') n.status = 'stopped';
+        await host?.stop();
+      }),
+    );
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Live workers and outstanding control calls, for leak checks. */
+  resources(): { workers: number; outstandingCalls: number } {
+    let workers = 0;
+    let outstandingCalls = 0;
+    for (const n of this.nodes.values()) {
+      if (n.host?.alive) workers += 1;
+      outstandingCalls += n.host?.outstanding.size ?? 0;
+    }
+    return { workers, outstandingCalls };
+  }
+
+  // ================================================================ internals
+
+  private async boot(id: NodeId): Promise<void> {
+    const n = this.node(id);
+    n.incarnation += 1;
+    n.offset = this.clock;
+    n.pausedAt = null;
+    n.asleepUntil = 0;
+    n.posts = [];
+    const durable = n.disk.durable();
+    n.disk = new MemoryStorage({ initial: durable });
+    n.role = 'follower';
+    n.term = durable.hardState.term;
+    n.commitIndex = durable.hardState.commit;
+    n.host = new WorkerNodeHost(
+      {
+        id,
+        members: this.ids,
+        seed: this.seed,
+        incarnation: n.incarnation,
+        program: this.program,
+        options: this.programOptions,
+        disk: durable,
+        now: 0,
+      },
+      {
+        controlTimeoutMs: this.options.controlTimeoutMs ?? 10_000,
+        onPost: (post) => n.posts.push(post),
+      },
+    );
+    n.status = 'running';
+    const report = await n.host.call('start');
+    await this.absorb(n, report);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Takes in what a node did during one step: its sends, its synced writes, its events. */
+  private async absorb(n: NodeRecord, report: StepReport): Promise<void> {
+    const host = n.host;
+    if (host === null) return;
+    await host.drained(report.posted);
+    const posts = n.posts;
+    n.posts = [];
+    for (const post of posts) {
+      if (post.kind === 'disk') {
+        applyDiskWrites(n.disk, post.writes);
+        continue;
+      }
+      const message = post.message;
+      const routed = this.router.route(n.id, message, this.clock);
+      const target = this.nodes.get(message.to);
+      if (target?.status === 'crashed') continue;
+      for (const f of routed) this.inflight.push(f);
+      if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
+    }
+    n.nextTimer = report.nextTimer;
+    n.clock = report.clock;
+    for (const e of report.events) this.observe(n, e);
+    if (report.failure && !this.failure) {
+      this.failure = new NodeFailureError(n.id, this.clock, report.failure);
+    }
+  }
+
+  private observe(n: NodeRecord, e: NodeTraceEvent): void {
+    const ev = e.event;
+    if (ev.type === 'role' && typeof ev['to'] === 'string') n.role = ev['to'] as Role;
+    if (ev.type === 'term' && typeof ev['to'] === 'number') n.term = ev['to'];
+    if (ev.type === 'commit' && typeof ev['to'] === 'number') n.commitIndex = ev['to'];
+    this.record(n.id, ev.type, ev);
+  }
+
+  private record(node: string, type: string, fields: Record<string, unknown>): void {
+    this.traceLog.push({ ...fields, time: this.clock, node, type });
+  }
+
+  private currentLeader(): NodeId | undefined {
+    let best: NodeRecord | undefined;
+    for (const n of this.nodes.values()) {
+      if (n.status === 'crashed' || n.status === 'stopped' || n.role !== 'leader') continue;
+      if (best === undefined || n.term > best.term) best = n;
+    }
+    return best?.id;
+  }
+
+  private next(): ScheduledEvent | null {
+    const schedulable = [...this.nodes.values()].map((n) => ({
+      id: n.id,
+      runnable: n.status === 'running',
+      nextTimer: n.nextTimer === null ? null : n.nextTimer + n.offset,
+      asleepUntil: n.asleepUntil,
+    }));
+    return nextEvent(schedulable, this.mainTimers, this.inflight, this.order);
+  }
+
+  private async run(event: ScheduledEvent): Promise<void> {
+    this.clock = Math.max(this.clock, event.at);
+    switch (event.kind) {
+      case 'timer': {
+        const n = this.node(event.node);
+        const report = await n.host!.call('runTimers', this.clock - n.offset);
+        await this.absorb(n, report);
+        return;
+      }
+      case 'main':
+        this.mainTimers = this.mainTimers.filter((t) => t.id !== event.timer.id);
+        event.timer.fire();
+        return;
+      case 'message': {
+        const f = event.flight;
+        this.inflight = this.inflight.filter((x) => x !== f);
+        const client = this.clients.get(f.to);
+        if (client) {
+          client.receive(f.message);
+          return;
+        }
+        const n = this.nodes.get(f.to);
+        if (n === undefined || n.host === null || n.status !== 'running') return;
+        this.record(n.id, 'deliver', { from: f.from, message: f.type });
+        n.host.post({ kind: 'deliver', seq: f.id, message: f.message });
+        const report = await n.host.call('deliver', f.id, this.clock - n.offset);
+        await this.absorb(n, report);
+        return;
+      }
+      default:
+        return assertNever(event);
+    }
+  }
+
+  /**
+   * Registers a wait and makes sure one driver runs the scheduler while any wait is pending.
+   * Several concurrent waits share that driver.
+   */
+  private wait(label: string, check: Waiter['check'], timeout: number, onDeadline: Waiter['onDeadline']): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.add({ label, deadline: this.clock + timeout, check, onDeadline, resolve, reject });
+      if (!this.driving) void this.drive();
+    });
+  }
+
+  private async drive(): Promise<void> {
+    this.driving = true;
+    const started = Date.now();
+    const guard = this.options.realTimeGuardMs ?? 60_000;
+    try {
+      while (this.waiters.size > 0 && !this.stopped) {
+        for (const w of [...this.waiters]) {
+          let done: boolean;
+          try {
+            done = await w.check();
+          } catch (error) {
+            this.waiters.delete(w);
+            w.reject(error as Error);
+            continue;
+          }
+          if (done) {
+            this.waiters.delete(w);
+            w.resolve();
+          }
+        }
+        if (this.waiters.size === 0 || this.stopped) break;
+        if (this.failure) {
+          for (const w of this.waiters) w.reject(this.failure);
+          this.waiters.clear();
+          break;
+        }
+        const event = this.next();
+        const deadline = Math.min(...[...this.waiters].map((w) => w.deadline));
+        if (event === null || event.at > deadline) {
+          if (event === null && [...this.waiters].some((w) => w.onDeadline === 'reject')) {
+            await this.expire(this.waiters, 'nothing is scheduled: every node is paused, crashed or idle, so it can never happen');
+            continue;
+          }
+          this.clock = Math.max(this.clock, deadline);
+          await this.expire(
+            [...this.waiters].filter((w) => w.deadline <= this.clock),
+            `${deadline} virtual ms reached`,
+          );
+          continue;
+        }
+        await this.run(event);
+        if (Date.now() - started > guard) {
+          await this.expire(this.waiters, `the real-time guard of ${guard} ms ran out (virtual time at ${this.clock} ms)`);
+        }
+      }
+    } catch (error) {
+      for (const w of this.waiters) w.reject(error as Error);
+      this.waiters.clear();
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  private async expire(waiters: Iterable<Waiter>, why: string): Promise<void> {
+    const list = [...waiters];
+    if (list.length === 0) return;
+    const failing = list.filter((w) => w.onDeadline === 'reject');
+    const report = failing.length > 0 ? await this.hangReport() : '';
+    for (const w of list) {
+      this.waiters.delete(w);
+      if (w.onDeadline === 'resolve') w.resolve();
+      else w.reject(new ClusterTimeoutError(w.label, why, report));
+    }
+  }
+
+  /** Per node: status, role, term, commit, clock and pending timers; then what is in flight. */
+  async hangReport(): Promise<string> {
+    const lines = [`at virtual time ${this.clock} ms (seed ${this.seed}):`];
+    for (const n of this.nodes.values()) {
+      let timers = '';
+      if (n.host?.alive) {
+        try {
+          const pending = await n.host.call('pendingTimers');
+          timers = pending.map((t) => `${t.kind}@${t.at + n.offset}`).join(', ') || 'none';
+        } catch (error) {
+          timers = `unknown (${(error as Error).message})`;
+        }
+      } else {
+        timers = 'none (no worker)';
+      }
+      const calls = n.host ? [...n.host.outstanding].join(', ') || 'none' : 'none';
+      const sleep = n.asleepUntil > this.clock ? `, stalled until ${n.asleepUntil}` : '';
+      lines.push(
+        `  ${n.id}: ${n.status}${sleep}, ${n.role}, term ${n.term}, commit ${n.commitIndex}, clock ${n.clock + n.offset}; ` +
+          `timers: ${timers}; control calls: ${calls}`,
+      );
+    }
+    lines.push(`  in flight: ${this.inflight.length === 0 ? 'none' : this.inflight.slice(0, 20).map((f) => `${f.type} ${f.from}→${f.to} due ${f.due}`).join('; ')}`);
+    return lines.join('\n');
+  }
+
+  /** The hang report from main-thread knowledge only: next timer instead of every timer. */
+  private quickReport(): string {
+    const lines = [`at virtual time ${this.clock} ms (seed ${this.seed}):`];
+    for (const n of this.nodes.values()) {
+      const next = n.nextTimer === null ? 'none' : `${n.nextTimer + n.offset}`;
+      lines.push(`  ${n.id}: ${n.status}, ${n.role}, term ${n.term}, commit ${n.commitIndex}; next timer: ${next}`);
+    }
+    lines.push(`  in flight: ${this.inflight.length} message(s)`);
+    return lines.join('\n');
+  }
+
+  private sendFromClient(clientId: string, message: InFlight['message']): void {
+    const from = `client:${clientId}`;
+    for (const f of this.router.route(from, message, this.clock)) this.inflight.push(f);
+  }
+
+  private setMainTimer(at: number, label: string, fire: () => void): number {
+    const timer: MainTimer = { id: this.nextMainTimer++, at, label, fire };
+    this.mainTimers.push(timer);
+    return timer.id;
+  }
+
+  private clearMainTimer(id: number): void {
+    this.mainTimers = this.mainTimers.filter((t) => t.id !== id);
+  }
+
+  private endpoints(): string[] {
+    return [...this.ids, ...this.clients.keys()];
+  }
+
+  private node(id: unknown): NodeRecord {
+    const n = typeof id === 'string' ? this.nodes.get(id) : undefined;
+    if (!n) throw new UnknownNodeError(id, this.ids);
+    return n;
+  }
+
+  private select(which: NodeId | readonly NodeId[] | undefined): NodeRecord[] {
+    if (which === undefined) return [...this.nodes.values()];
+    const list = typeof which === 'string' ? [which] : which;
+    return list.map((id) => this.node(id));
+  }
+
+  private assertLive(call: string): void {
+    if (this.stopped) throw new ClusterStoppedError(call);
+  }
+}
+
+function resolveIds(nodes: number | readonly string[]): readonly NodeId[] {
+  if (typeof nodes === 'number') {
+    if (!Number.isSafeInteger(nodes) || nodes < 1) throw new InvalidConfigError('nodes', nodes, 'an integer >= 1, or a list of node ids');
+    return Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  }
+  const ids = validateMembers(nodes, 'nodes');
+  for (const id of ids) {
+    if (id.startsWith('client:')) throw new InvalidConfigError('nodes', id, 'ids that do not start with "client:"');
+  }
+  return ids;
+}
+
+function validateNetwork(config: Partial<NetworkConfig>): Partial<NetworkConfig> {
+  const out: { -readonly [K in keyof NetworkConfig]?: NetworkConfig[K] } = {};
+  if (config.latency !== undefined) {
+    const l = config.latency;
+    if (!Array.isArray(l) || l.length !== 2 || !l.every((x) => Number.isSafeInteger(x) && x >= 0) || l[0]! > l[1]!) {
+      throw new InvalidConfigError('network.latency', l, 'a pair [min, max] of integers, 0 <= min <= max');
+    }
+    out.latency = [l[0]!, l[1]!];
+  }
+  for (const key of ['drop', 'duplicate'] as const) {
+    const v = config[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new InvalidConfigError(`network.${key}`, v, 'a probability in [0, 1)');
+    out[key] = v;
+  }
+  return out;
+}
+
+function checkDuration(field: string, ms: unknown): void {
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
+    throw new InvalidConfigError(field, ms, `an integer number of virtual ms >= 0 (got ${describeValue(ms)})`);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`raft-harness: unreachable ${JSON.stringify(value)}`);
+}

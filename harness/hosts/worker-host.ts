@@ -1,0 +1,155 @@
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { wrap, type Remote } from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { ControlTimeoutError, NodeCrashedError } from '../errors.js';
+import type { HostControl, HostInit, MainPost, WorkerPost } from '../protocol.js';
+
+/**
+ * The compiled worker entry. Node 20 cannot load a .ts worker, so when this module itself runs
+ * from source (under vitest) it still starts the build in dist/ (`npm test` builds first).
+ */
+function entryUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts')
+    ? new URL('../../dist/harness/worker/entry.js', here)
+    : new URL('../worker/entry.js', here);
+}
+
+export type WorkerHostOptions = {
+  /** Real-time limit for any control call. */
+  readonly controlTimeoutMs: number;
+  /** Every data-plane post from the node (sends and disk writes), in the order it made them. */
+  readonly onPost: (post: WorkerPost) => void;
+};
+
+type Call = keyof HostControl;
+
+/**
+ * The main thread's handle on one node's worker: a comlink proxy wrapped once and kept, a raw
+ * data port, and a watch on the worker's exit. Every control call races the exit and a timeout,
+ * so a call to a crashed, terminated or hung worker rejects with a named error, never hangs.
+ */
+export class WorkerNodeHost {
+  readonly id: string;
+  private readonly worker: Worker;
+  private readonly remote: Remote<HostControl>;
+  private readonly dataPort: MessagePort;
+  private readonly options: WorkerHostOptions;
+  /** Data-plane posts received so far; a step is complete when this reaches its `posted`. */
+  private received = 0;
+  private drainWaiter: { target: number; resolve: () => void } | null = null;
+  private exit: string | null = null;
+  private readonly exited: Promise<never>;
+  /** Control calls in flight, for hang reports and for stop() to account for. */
+  readonly outstanding = new Set<string>();
+
+  constructor(init: HostInit, options: WorkerHostOptions) {
+    this.id = init.id;
+    this.options = options;
+    const channel = new MessageChannel();
+    this.dataPort = channel.port1;
+    this.worker = new Worker(entryUrl(), {
+      workerData: { init, dataPort: channel.port2 },
+      transferList: [channel.port2],
+      stderr: false,
+    });
+    this.remote = wrap<HostControl>(nodeEndpoint(this.worker as unknown as Parameters<typeof nodeEndpoint>[0]));
+    this.dataPort.on('message', (post: WorkerPost) => {
+      this.received += 1;
+      options.onPost(post);
+      if (this.drainWaiter && this.received >= this.drainWaiter.target) {
+        const w = this.drainWaiter;
+        this.drainWaiter = null;
+        w.resolve();
+      }
+    });
+    this.exited = new Promise<never>((_, reject) => {
+      const onGone = (detail: string): void => {
+        if (this.exit === null) this.exit = detail;
+        reject(new Error(detail));
+      };
+      this.worker.once('exit', (code) => onGone(`its worker exited with code ${code}`));
+      this.worker.once('error', (error) => onGone(`its worker threw ${error.name}: ${error.message}`));
+    });
+    this.exited.catch(() => {}); // observed through call(); never an unhandled rejection
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  /** Calls the worker's control API, racing its exit and the real-time limit. */
+  async call<K extends Call>(name: K, ...args: Parameters<HostControl[K]>): Promise<Awaited<ReturnType<HostControl[K]>>> {
+    if (this.exit !== null) throw new NodeCrashedError(this.id, name, this.exit);
+    const label = `${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+    this.outstanding.add(label);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const fn = this.remote[name] as unknown as (...a: unknown[]) => Promise<Awaited<ReturnType<HostControl[K]>>>;
+      return await Promise.race([
+        fn(...args),
+        this.exited.catch(() => {
+          throw new NodeCrashedError(this.id, label, this.exit ?? 'its worker is gone');
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new ControlTimeoutError(this.id, label, this.options.controlTimeoutMs)), this.options.controlTimeoutMs);
+          timer.unref();
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.outstanding.delete(label);
+    }
+  }
+
+  /** Posts a data-plane message to the worker (held there until `deliver`). */
+  post(message: MainPost): void {
+    if (this.exit === null) this.dataPort.postMessage(message);
+  }
+
+  /** Resolves once `posted` data-plane posts from this node have arrived here. */
+  async drained(posted: number): Promise<void> {
+    if (this.received >= posted) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.drainWaiter = { target: posted, resolve };
+        }),
+        this.exited.catch(() => {
+          throw new NodeCrashedError(this.id, 'drain', this.exit ?? 'its worker is gone');
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ControlTimeoutError(this.id, `drain (${this.received}/${posted} posts)`, this.options.controlTimeoutMs)),
+            this.options.controlTimeoutMs,
+          );
+          timer.unref();
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.drainWaiter = null;
+    }
+  }
+
+  /** Ends the worker for real; what it had not synced is gone. */
+  async terminate(): Promise<void> {
+    if (this.exit === null) this.exit = 'it was terminated';
+    // No releaseProxy(): comlink awaits the worker's answer to it, which a dead worker never sends.
+    this.dataPort.close();
+    await this.worker.terminate();
+  }
+
+  /** Stops the program cleanly, then the worker. */
+  async stop(): Promise<void> {
+    if (this.exit === null) {
+      try {
+        await this.call('stop');
+      } catch {
+        // A failed or hung program must not keep the worker alive: terminate regardless.
+      }
+    }
+    await this.terminate();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Plain-data types that cross the worker boundary. Nothing here may hold a class instance or a
+ * function: it all goes through structured clone, and error classes do not survive it.
+ */
+import type { HardState, Entry, NodeId, PersistedState } from '../src/raft/types.js';
+
+/** Which node program a host runs. Built-ins are looked up by name inside the worker. */
+export type ProgramSpec =
+  | { readonly kind: 'builtin'; readonly name: BuiltinProgram }
+  /** A module URL (file:) whose export `name` (default: `default`) is a NodeProgramFactory. */
+  | { readonly kind: 'module'; readonly url: string; readonly name?: string };
+
+export const BUILTIN_PROGRAMS = ['raft-bank', 'ping'] as const;
+export type BuiltinProgram = (typeof BUILTIN_PROGRAMS)[number];
+
+export type HostInit = {
+  readonly id: NodeId;
+  readonly members: readonly NodeId[];
+  readonly seed: number;
+  /** 1 for the first start; each restart adds one (and changes the node's random stream). */
+  readonly incarnation: number;
+  readonly program: ProgramSpec;
+  readonly options: unknown;
+  /** What survived on the simulated disk. */
+  readonly disk: PersistedState;
+  /** Virtual time at which the node starts: its clock begins there. */
+  readonly now: number;
+};
+
+/** A trace event emitted by a node program, stamped with the node's virtual time. */
+export type NodeTraceEvent = { readonly time: number; readonly event: { readonly type: string } & Record<string, unknown> };
+
+/** A timer pending on a node's fake clock. */
+export type PendingTimer = { readonly id: number; readonly at: number; readonly kind: 'timeout' | 'interval' };
+
+/** What a node reports after handling one input to quiescence. */
+export type StepReport = {
+  /** Data-port posts the node has made since it started (sends and disk writes), cumulative. */
+  readonly posted: number;
+  readonly events: readonly NodeTraceEvent[];
+  /** Due time of its earliest timer, or null when it has none. */
+  readonly nextTimer: number | null;
+  readonly clock: number;
+  /** An exception thrown by the program's handler or timer; the node is failed from then on. */
+  readonly failure: { readonly name: string; readonly message: string; readonly stack: string } | null;
+};
+
+/** One write made durable by a sync, mirrored to the main thread so it survives a crash. */
+export type DiskWrite =
+  | { readonly kind: 'hard-state'; readonly hardState: HardState }
+  | { readonly kind: 'append'; readonly entries: readonly Entry[] };
+
+/** Data plane, worker → main. */
+export type WorkerPost =
+  | { readonly kind: 'send'; readonly message: { readonly to: string; readonly [key: string]: unknown } }
+  | { readonly kind: 'disk'; readonly writes: readonly DiskWrite[] };
+
+/** Data plane, main → worker: a message to hold until the scheduler says to deliver it. */
+export type MainPost = { readonly kind: 'deliver'; readonly seq: number; readonly message: unknown };
+
+/** The control API a worker exposes over comlink. Every method resolves with plain data. */
+export type HostControl = {
+  start(): Promise<StepReport>;
+  /** Fires every timer due at or before `until` (virtual ms), in order. */
+  runTimers(until: number): Promise<StepReport>;
+  /** Moves the clock to `at` and hands message `seq` (posted on the data port) to the program. */
+  deliver(seq: number, at: number): Promise<StepReport>;
+  inspect(): Promise<unknown>;
+  pendingTimers(): Promise<PendingTimer[]>;
+  stop(): Promise<void>;
+};

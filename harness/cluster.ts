@@ -121,6 +121,8 @@ export class Cluster {
   private readonly traceLog: TraceEntry[] = [];
   private readonly historyLog: HistoryOperation[] = [];
   private clientCount = 0;
+  /** Events run by the scheduler so far. */
+  private events = 0;
 
   private constructor(options: ClusterOptions, ids: readonly NodeId[], raft: RaftOptions) {
     this.options = options;
@@ -451,6 +453,11 @@ export class Cluster {
     await this.stop();
   }
 
+  /** Counters: scheduler events run, messages in flight, trace length. */
+  stats(): { events: number; inflight: number; trace: number } {
+    return { events: this.events, inflight: this.inflight.length, trace: this.traceLog.length };
+  }
+
   /** Live workers and outstanding control calls, for leak checks. */
   resources(): { workers: number; outstandingCalls: number } {
     let workers = 0;
@@ -558,6 +565,7 @@ export class Cluster {
 
   private async run(event: ScheduledEvent): Promise<void> {
     this.clock = Math.max(this.clock, event.at);
+    this.events += 1;
     switch (event.kind) {
       case 'timer': {
         const n = this.node(event.node);

@@ -255,7 +255,7 @@ export class Cluster {
   // ---------------------------------------------------------------- moving time
 
   /** Lets `ms` of virtual time pass. */
-  advance(ms: number): Promise<void> {
+  async advance(ms: number): Promise<void> {
     this.assertLive('advance');
     checkDuration('advance', ms);
     return this.wait(`advance(${ms})`, () => false, ms, 'resolve');
@@ -278,7 +278,7 @@ export class Cluster {
   }
 
   /** Runs until `condition` holds (checked between events), failing after `timeout` virtual ms. */
-  runUntil(condition: (cluster: Cluster) => boolean | Promise<boolean>, options: { timeout?: number } = {}): Promise<void> {
+  async runUntil(condition: (cluster: Cluster) => boolean | Promise<boolean>, options: { timeout?: number } = {}): Promise<void> {
     this.assertLive('runUntil');
     const timeout = options.timeout ?? DEFAULT_TIMEOUT;
     checkDuration('timeout', timeout);

@@ -1,0 +1,84 @@
+import { benchBusyEvents, benchIdleEvents, benchPauseResume, benchStartToLeader } from './cluster.js';
+
+/**
+ * `npm run build && node dist/bench/cluster-run.js`: prints the whole-harness benchmark table
+ * (real workers, deterministic mode). Event-rate rows are the best of three runs after a warm-up;
+ * start-to-leader is the median over seeds; pause/resume are median and p99 over samples.
+ */
+
+async function best<T>(runs: number, f: () => Promise<T>, score: (t: T) => number): Promise<T> {
+  let top: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const r = await f();
+    if (top === undefined || score(r) > score(top)) top = r;
+  }
+  return top!;
+}
+
+const int = (x: number): string => Math.round(x).toLocaleString('en-US');
+const fix = (x: number, d: number): string => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+
+const began = process.hrtime.bigint();
+const rows: string[][] = [];
+
+// Warm-up: one cluster through election and some traffic (module loading, JIT), not reported.
+await benchIdleEvents(2_000);
+await benchBusyEvents(2, 20);
+
+for (const nodes of [3, 5] as const) {
+  const r = await benchStartToLeader(nodes, 10);
+  const target = nodes === 5 ? `; target: 5 nodes under 400 ms (${verdict(r.medianMs < 400)})` : '';
+  rows.push([
+    `start → leader, ${nodes} nodes (median of ${r.runs} seeds)`,
+    `${fix(r.medianMs, 1)} ms`,
+    `min ${fix(r.minMs, 1)} / max ${fix(r.maxMs, 1)} ms; start() ${fix(r.medianStartMs, 1)} ms + waitForLeader ${fix(r.medianElectionMs, 1)} ms ` +
+      `(${int(r.medianVirtualMs)} virtual ms, ${int(r.medianEvents)} events)${target}`,
+  ]);
+}
+
+const idle = await best(3, () => benchIdleEvents(20_000), (x) => x.eventsPerSecond);
+rows.push([
+  'idle, 5 nodes, event rate',
+  `${int(idle.eventsPerSecond)} events/s`,
+  `${int(idle.events)} events in ${fix(idle.wallMs, 0)} wall ms, ${fix(idle.microsPerEvent, 1)} µs/event; target ≥ 10,000 events/s (${verdict(idle.eventsPerSecond >= 10_000)})`,
+]);
+rows.push([
+  'idle, 5 nodes, virtual/wall',
+  `${fix(idle.speedup, 1)}×`,
+  `advance(${int(idle.virtualMs)}) took ${fix(idle.wallMs, 0)} wall ms; target ≥ 100× virtual/wall idle (${verdict(idle.speedup >= 100)})`,
+]);
+
+const busy = await best(3, () => benchBusyEvents(4, 250), (x) => x.eventsPerSecond);
+rows.push([
+  `busy, 5 nodes, ${busy.clients} clients × ${busy.opsPerClient} credit(1), event rate`,
+  `${int(busy.eventsPerSecond)} events/s`,
+  `${int(busy.events)} events in ${fix(busy.wallMs, 0)} wall ms, ${fix(busy.microsPerEvent, 1)} µs/event; target ≥ 10,000 events/s (${verdict(busy.eventsPerSecond >= 10_000)})`,
+]);
+rows.push([
+  `busy, 5 nodes, ${busy.clients} clients × ${busy.opsPerClient} credit(1), committed ops`,
+  `${int(busy.opsPerSecond)} ops/s`,
+  `${int(busy.committed)} ok in ${int(busy.virtualMs)} virtual ms (${int(busy.opsPerVirtualSecond)} ops per virtual s); ` +
+    `virtual/wall ${fix(busy.speedup, 1)}×; ${fix(busy.events / Math.max(1, busy.committed), 1)} events/op`,
+]);
+
+const pr = await benchPauseResume(200);
+rows.push([
+  'pause() all 5 nodes',
+  `${fix(pr.pauseMedianUs, 1)} µs median`,
+  `p99 ${fix(pr.pauseP99Us, 1)} µs over ${pr.samples} samples; target: median under 1 ms (${verdict(pr.pauseMedianUs < 1_000)})`,
+]);
+rows.push([
+  'resume() all 5 nodes',
+  `${fix(pr.resumeMedianUs, 1)} µs median`,
+  `p99 ${fix(pr.resumeP99Us, 1)} µs over ${pr.samples} samples; target: median under 1 ms (${verdict(pr.resumeMedianUs < 1_000)})`,
+]);
+
+const header = ['benchmark', 'result', 'notes'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));
+const total = Number(process.hrtime.bigint() - began) / 1e9;
+console.log(`\nnode ${process.version}, ${process.platform}/${process.arch}; runner took ${total.toFixed(1)} s`);

@@ -9,6 +9,8 @@ import { applyDiskWrites } from './worker/mirrored-storage.js';
 import { DEFAULT_NETWORK, Router, type InFlight, type NetworkConfig } from './network/router.js';
 import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
 import { nextEvent, type MainTimer, type ScheduledEvent } from './scheduler.js';
+import { ArmedTrigger, validateTrigger, type Observation, type Trigger, type TriggerHit } from './triggers.js';
+import { RAFT_MESSAGE_TYPES } from '../src/raft/types.js';
 
 export type ClusterOptions = {
   /** A count (ids n1..nN) or the ids themselves. Default 3. */
@@ -80,6 +82,9 @@ type NodeRecord = {
   role: Role;
   term: number;
   commitIndex: number;
+  applied: number;
+  /** Last index of the log as synced to its disk. */
+  lastIndex: number;
 };
 
 type Waiter = {
@@ -123,6 +128,8 @@ export class Cluster {
   private clientCount = 0;
   /** Events run by the scheduler so far. */
   private events = 0;
+  /** Triggers of pending pauseWhen calls; the first hit pauses the whole cluster. */
+  private armed: Array<{ readonly trigger: ArmedTrigger; hit: TriggerHit | null }> = [];
 
   private constructor(options: ClusterOptions, ids: readonly NodeId[], raft: RaftOptions) {
     this.options = options;
@@ -148,6 +155,8 @@ export class Cluster {
         role: 'follower',
         term: 0,
         commitIndex: 0,
+        applied: 0,
+        lastIndex: 0,
       });
     }
   }
@@ -292,6 +301,39 @@ export class Cluster {
     checkDuration('timeout', timeout);
     await this.wait('a leader', () => this.currentLeader() !== undefined, timeout, 'reject');
     return this.currentLeader()!;
+  }
+
+  /**
+   * Runs until `trigger` is hit, and returns with the whole cluster paused exactly there: a
+   * received message not yet processed, a sent message not yet delivered, a role, term or index
+   * change just made. Says which node tripped it and why.
+   */
+  async pauseWhen(trigger: Trigger, options: { timeout?: number } = {}): Promise<TriggerHit> {
+    this.assertLive('pauseWhen');
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    checkDuration('timeout', timeout);
+    const raftTypes = this.program.kind === 'builtin' && this.program.name === 'raft-bank' ? [...RAFT_MESSAGE_TYPES, 'ClientRequest', 'ClientReply'] : null;
+    validateTrigger(trigger, this.ids, raftTypes);
+    const armed = { trigger: new ArmedTrigger(trigger), hit: null as TriggerHit | null };
+    this.armed.push(armed);
+    // Levels already reached count at once (a term, commit, applied or log index); role changes
+    // and messages count only from now on.
+    for (const n of this.nodes.values()) {
+      if (n.status === 'crashed' || n.status === 'stopped') continue;
+      const levels: Observation[] = [
+        { kind: 'event', node: n.id, event: { type: 'term', to: n.term } },
+        { kind: 'event', node: n.id, event: { type: 'commit', to: n.commitIndex } },
+        { kind: 'event', node: n.id, event: { type: 'apply', index: n.applied } },
+        { kind: 'logIndex', node: n.id, index: n.lastIndex },
+      ];
+      for (const o of levels) if (this.tripped(o)) break;
+    }
+    try {
+      await this.wait('a trigger', () => armed.hit !== null, timeout, 'reject');
+    } finally {
+      this.armed = this.armed.filter((a) => a !== armed);
+    }
+    return armed.hit!;
   }
 
   // ---------------------------------------------------------------- pausing
@@ -483,6 +525,8 @@ export class Cluster {
     n.role = 'follower';
     n.term = durable.hardState.term;
     n.commitIndex = durable.hardState.commit;
+    n.applied = 0;
+    n.lastIndex = durable.entries.length;
     n.host = new WorkerNodeHost(
       {
         id,
@@ -510,11 +554,17 @@ export class Cluster {
     const host = n.host;
     if (host === null) return;
     await host.drained(report.posted);
+    const observations: Observation[] = [];
     const posts = n.posts;
     n.posts = [];
     for (const post of posts) {
       if (post.kind === 'disk') {
         applyDiskWrites(n.disk, post.writes);
+        const last = post.writes.findLast((w) => w.kind === 'append');
+        if (last?.kind === 'append' && last.entries.length > 0) {
+          n.lastIndex = last.entries[last.entries.length - 1]!.index;
+          if (this.armed.length > 0) observations.push({ kind: 'logIndex', node: n.id, index: n.lastIndex });
+        }
         continue;
       }
       const message = post.message;
@@ -523,10 +573,16 @@ export class Cluster {
       if (target?.status === 'crashed') continue;
       for (const f of routed) this.inflight.push(f);
       if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
+      if (this.armed.length > 0) observations.push({ kind: 'sent', node: n.id, message });
     }
     n.nextTimer = report.nextTimer;
     n.clock = report.clock;
-    for (const e of report.events) this.observe(n, e);
+    for (const e of report.events) {
+      this.observe(n, e);
+      if (this.armed.length > 0) observations.push({ kind: 'event', node: n.id, event: e.event });
+    }
+    // The step is complete; a trigger it tripped pauses the cluster before anything else runs.
+    for (const o of observations) if (this.tripped(o)) break;
     if (report.failure && !this.failure) {
       this.failure = new NodeFailureError(n.id, this.clock, report.failure);
     }
@@ -537,7 +593,30 @@ export class Cluster {
     if (ev.type === 'role' && typeof ev['to'] === 'string') n.role = ev['to'] as Role;
     if (ev.type === 'term' && typeof ev['to'] === 'number') n.term = ev['to'];
     if (ev.type === 'commit' && typeof ev['to'] === 'number') n.commitIndex = ev['to'];
+    if (ev.type === 'apply' && typeof ev['index'] === 'number') n.applied = ev['index'];
     this.record(n.id, ev.type, ev);
+  }
+
+  /** Feeds armed triggers; on the first hit, pauses every node right here. True if hit. */
+  private tripped(o: Observation): boolean {
+    let hit = false;
+    for (const a of this.armed) {
+      if (a.hit !== null) continue;
+      a.hit = a.trigger.observe(o, this.clock);
+      if (a.hit !== null) {
+        hit = true;
+        this.record(a.hit.node, 'trigger', { reason: a.hit.reason });
+      }
+    }
+    if (hit) {
+      for (const n of this.nodes.values()) {
+        if (n.status !== 'running') continue;
+        n.status = 'paused';
+        n.pausedAt = this.clock;
+        this.record(n.id, 'pause', {});
+      }
+    }
+    return hit;
   }
 
   private record(node: string, type: string, fields: Record<string, unknown>): void {
@@ -579,6 +658,9 @@ export class Cluster {
         return;
       case 'message': {
         const f = event.flight;
+        if (this.armed.length > 0 && this.nodes.has(f.to) && this.tripped({ kind: 'receiving', node: f.to, message: f.message })) {
+          return; // paused before the receiver saw it: the message stays in flight
+        }
         this.inflight = this.inflight.filter((x) => x !== f);
         const client = this.clients.get(f.to);
         if (client) {

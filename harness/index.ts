@@ -5,6 +5,26 @@
 export * from '../src/raft/index.js';
 export * from '../src/node/index.js';
 export * from '../src/apps/bank/index.js';
+export {
+  Cluster,
+  type ClusterOptions,
+  type HistoryOperation,
+  type NodeSnapshot,
+  type NodeStatus,
+  type TraceEntry,
+} from './cluster.js';
+export { BankClient, ClientOperation, type ClientOptions, type OperationOptions } from './client.js';
+export {
+  ClusterStoppedError,
+  ClusterTimeoutError,
+  ControlTimeoutError,
+  NodeCrashedError,
+  NodeFailureError,
+  UnknownNodeError,
+} from './errors.js';
+export { when, type MessageFilter, type Trigger, type TriggerHit } from './triggers.js';
+export { DEFAULT_NETWORK, type InFlight, type NetworkConfig } from './network/router.js';
+export { BUILTIN_PROGRAMS, type BuiltinProgram, type ProgramSpec, type PendingTimer } from './protocol.js';
 export { CoreNetwork, type CoreNetworkOptions } from './core-network.js';
 export {
   SAFETY_PROPERTIES,

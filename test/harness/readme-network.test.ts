@@ -1,4 +1,4 @@
-// The scenario test shown in README.md, kept here verbatim so the README cannot go stale.
+// The scenario test shown in README.md, kept verbatim (readme.test.ts checks they stay equal).
 import { describe } from 'vitest';
 import { test, expect } from '../../harness/vitest.js';
 

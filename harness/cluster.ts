@@ -15,8 +15,11 @@ import { RAFT_MESSAGE_TYPES } from '../src/raft/types.js';
 export type ClusterOptions = {
   /** A count (ids n1..nN) or the ids themselves. Default 3. */
   readonly nodes?: number | readonly string[];
-  /** Only 'deterministic' in this release. */
-  readonly mode?: 'deterministic';
+  /**
+   * `deterministic` (default): one global virtual clock here, moving only while the test awaits
+   * the cluster. `realtime`: node clocks follow wall time and messages flow as sent.
+   */
+  readonly mode?: 'deterministic' | 'realtime';
   /** Drives every random choice: election timeouts, latency, drops. Default 1. */
   readonly seed?: number;
   readonly raft?: Partial<RaftOptions>;
@@ -117,7 +120,18 @@ export class Cluster {
   private inflight: InFlight[] = [];
   private mainTimers: MainTimer[] = [];
   private nextMainTimer = 1;
-  private clock = 0;
+  private virtualClock = 0;
+  readonly mode: 'deterministic' | 'realtime';
+  /** Realtime: the wall instant (performance.now) that is time 0. */
+  private readonly wallStart = performance.now();
+  /** Realtime: messages waiting on a real timer for their delivery time. */
+  private readonly deliveryTimers = new Map<number, NodeJS.Timeout>();
+  /** Realtime: wakes the waiting driver when something happened. */
+  private poke: (() => void) | null = null;
+  /** Realtime: client timers running on real time. */
+  private readonly realTimers = new Map<number, NodeJS.Timeout>();
+  /** Realtime: the first trigger hit reported by a worker. */
+  private realtimeHit: TriggerHit | null = null;
   private readonly waiters = new Set<Waiter>();
   private driving = false;
   private stopped = false;
@@ -131,8 +145,18 @@ export class Cluster {
   /** Triggers of pending pauseWhen calls; the first hit pauses the whole cluster. */
   private armed: Array<{ readonly trigger: ArmedTrigger; hit: TriggerHit | null }> = [];
 
+  /** Global time in ms: virtual in deterministic mode, wall time since start in realtime mode. */
+  private get clock(): number {
+    return this.mode === 'realtime' ? Math.floor(performance.now() - this.wallStart) : this.virtualClock;
+  }
+
+  private set clock(value: number) {
+    this.virtualClock = value;
+  }
+
   private constructor(options: ClusterOptions, ids: readonly NodeId[], raft: RaftOptions) {
     this.options = options;
+    this.mode = options.mode ?? 'deterministic';
     this.ids = ids;
     this.seed = options.seed ?? 1;
     this.order = new Map(ids.map((id, i) => [id, i]));
@@ -164,8 +188,8 @@ export class Cluster {
   /** Validates the options, starts every node's worker, and returns with the cluster at time 0. */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     const ids = resolveIds(options.nodes ?? 3);
-    if (options.mode !== undefined && options.mode !== 'deterministic') {
-      throw new InvalidConfigError('mode', options.mode, "'deterministic' (realtime mode is not available in this release)");
+    if (options.mode !== undefined && options.mode !== 'deterministic' && options.mode !== 'realtime') {
+      throw new InvalidConfigError('mode', options.mode, "'deterministic' or 'realtime'");
     }
     if (options.seed !== undefined && (!Number.isSafeInteger(options.seed) || options.seed < 0)) {
       throw new InvalidConfigError('seed', options.seed, 'an integer >= 0');
@@ -273,6 +297,7 @@ export class Cluster {
   /** Runs exactly one event; false if nothing is scheduled. */
   async step(): Promise<boolean> {
     this.assertLive('step');
+    if (this.mode === 'realtime') throw new InvalidConfigError('step', 'in realtime mode', "mode 'deterministic': in realtime there is no next event to take");
     if (this.driving) throw new InvalidConfigError('step', 'while another wait drives the cluster', 'step() only when no other wait is in progress');
     const event = this.next();
     if (event === null) return false;
@@ -314,6 +339,7 @@ export class Cluster {
     checkDuration('timeout', timeout);
     const raftTypes = this.program.kind === 'builtin' && this.program.name === 'raft-bank' ? [...RAFT_MESSAGE_TYPES, 'ClientRequest', 'ClientReply'] : null;
     validateTrigger(trigger, this.ids, raftTypes);
+    if (this.mode === 'realtime') return this.pauseWhenRealtime(trigger, timeout);
     const armed = { trigger: new ArmedTrigger(trigger), hit: null as TriggerHit | null };
     this.armed.push(armed);
     // Levels already reached count at once (a term, commit, applied or log index); role changes
@@ -336,13 +362,40 @@ export class Cluster {
     return armed.hit!;
   }
 
+  /**
+   * Realtime: nodes move on their own, so the trigger is evaluated inside each worker at the exact
+   * point; the node that hits it freezes itself at once, and the rest are paused right after.
+   */
+  private async pauseWhenRealtime(trigger: Trigger, timeout: number): Promise<TriggerHit> {
+    if (hasPredicate(trigger)) {
+      throw new InvalidConfigError('trigger.where', 'a function', 'no `where` in realtime mode: triggers run inside the workers, and functions cannot cross to them');
+    }
+    this.realtimeHit = null;
+    const live = [...this.nodes.values()].filter((n) => n.host?.alive);
+    await Promise.all(live.map((n) => n.host!.call('arm', trigger)));
+    try {
+      await this.wait('a trigger', () => this.realtimeHit !== null, timeout, 'reject');
+      await this.pause();
+    } finally {
+      await Promise.all(live.filter((n) => n.host?.alive).map((n) => n.host!.call('disarm')));
+    }
+    const hit = this.realtimeHit!;
+    this.record(hit.node, 'trigger', { reason: hit.reason });
+    return hit;
+  }
+
   // ---------------------------------------------------------------- pausing
 
   /** Freezes nodes (all by default): their clocks stop, their timers keep their due times, and messages to them wait. */
   async pause(which?: NodeId | readonly NodeId[]): Promise<void> {
     this.assertLive('pause');
-    for (const n of this.select(which)) {
-      if (n.status !== 'running') continue;
+    const nodes = this.select(which).filter((n) => n.status === 'running' || (this.mode === 'realtime' && n.status === 'paused'));
+    if (this.mode === 'realtime') {
+      // A node that tripped a trigger froze itself already; pausing it again is harmless.
+      await Promise.all(nodes.map(async (n) => (n.clock = await n.host!.call('pause'))));
+    }
+    for (const n of nodes) {
+      if (n.status === 'paused') continue;
       n.status = 'paused';
       n.pausedAt = this.clock;
       this.record(n.id, 'pause', {});
@@ -352,8 +405,9 @@ export class Cluster {
   /** Continues paused nodes from the instant they were paused: nothing became overdue meanwhile. */
   async resume(which?: NodeId | readonly NodeId[]): Promise<void> {
     this.assertLive('resume');
-    for (const n of this.select(which)) {
-      if (n.status !== 'paused') continue;
+    const nodes = this.select(which).filter((n) => n.status === 'paused');
+    if (this.mode === 'realtime') await Promise.all(nodes.map((n) => n.host!.call('resume', 0)));
+    for (const n of nodes) {
       n.offset += this.clock - n.pausedAt!;
       n.pausedAt = null;
       n.status = 'running';
@@ -371,6 +425,15 @@ export class Cluster {
     const n = this.node(id);
     n.asleepUntil = Math.max(n.asleepUntil, this.clock + ms);
     this.record(id, 'stall', { until: n.asleepUntil });
+    if (this.mode === 'realtime' && n.host?.alive && n.status === 'running') {
+      // Frozen now; on waking its clock jumps by the time slept, so overdue timers fire at once.
+      const host = n.host;
+      await host.call('pause');
+      const wake = setTimeout(() => {
+        if (host.alive && n.status === 'running') void host.call('resume', ms).catch(() => {});
+      }, ms);
+      wake.unref();
+    }
   }
 
   // ---------------------------------------------------------------- the network
@@ -481,6 +544,10 @@ export class Cluster {
     for (const w of this.waiters) w.reject(error);
     this.waiters.clear();
     this.mainTimers = [];
+    for (const t of this.deliveryTimers.values()) clearTimeout(t);
+    this.deliveryTimers.clear();
+    for (const t of this.realTimers.values()) clearTimeout(t);
+    this.realTimers.clear();
     await Promise.all(
       [...this.nodes.values()].map(async (n) => {
         const host = n.host;
@@ -529,6 +596,7 @@ export class Cluster {
     n.lastIndex = durable.entries.length;
     n.host = new WorkerNodeHost(
       {
+        mode: this.mode,
         id,
         members: this.ids,
         seed: this.seed,
@@ -540,7 +608,10 @@ export class Cluster {
       },
       {
         controlTimeoutMs: this.options.controlTimeoutMs ?? 10_000,
-        onPost: (post) => n.posts.push(post),
+        onPost: (post) => {
+          if (this.mode === 'deterministic') n.posts.push(post);
+          else this.realtimePost(n, post);
+        },
       },
     );
     n.status = 'running';
@@ -557,24 +628,7 @@ export class Cluster {
     const observations: Observation[] = [];
     const posts = n.posts;
     n.posts = [];
-    for (const post of posts) {
-      if (post.kind === 'disk') {
-        applyDiskWrites(n.disk, post.writes);
-        const last = post.writes.findLast((w) => w.kind === 'append');
-        if (last?.kind === 'append' && last.entries.length > 0) {
-          n.lastIndex = last.entries[last.entries.length - 1]!.index;
-          if (this.armed.length > 0) observations.push({ kind: 'logIndex', node: n.id, index: n.lastIndex });
-        }
-        continue;
-      }
-      const message = post.message;
-      const routed = this.router.route(n.id, message, this.clock);
-      const target = this.nodes.get(message.to);
-      if (target?.status === 'crashed') continue;
-      for (const f of routed) this.inflight.push(f);
-      if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
-      if (this.armed.length > 0) observations.push({ kind: 'sent', node: n.id, message });
-    }
+    for (const post of posts) this.handlePost(n, post, observations);
     n.nextTimer = report.nextTimer;
     n.clock = report.clock;
     for (const e of report.events) {
@@ -586,6 +640,71 @@ export class Cluster {
     if (report.failure && !this.failure) {
       this.failure = new NodeFailureError(n.id, this.clock, report.failure);
     }
+  }
+
+  /** One data-plane post from a node: a synced write, or a message to route. */
+  private handlePost(n: NodeRecord, post: WorkerPost, observations: Observation[]): void {
+    switch (post.kind) {
+      case 'disk': {
+        applyDiskWrites(n.disk, post.writes);
+        const last = post.writes.findLast((w) => w.kind === 'append');
+        if (last?.kind === 'append' && last.entries.length > 0) {
+          n.lastIndex = last.entries[last.entries.length - 1]!.index;
+          if (this.armed.length > 0) observations.push({ kind: 'logIndex', node: n.id, index: n.lastIndex });
+        }
+        return;
+      }
+      case 'send': {
+        const message = post.message;
+        const routed = this.router.route(n.id, message, this.clock);
+        if (this.nodes.get(message.to)?.status === 'crashed') return;
+        for (const f of routed) {
+          this.inflight.push(f);
+          if (this.mode === 'realtime') this.scheduleDelivery(f);
+        }
+        if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
+        if (this.armed.length > 0) observations.push({ kind: 'sent', node: n.id, message });
+        return;
+      }
+      case 'events':
+        n.nextTimer = post.nextTimer;
+        n.clock = post.clock;
+        for (const e of post.events) this.observe(n, e);
+        return;
+      case 'failure':
+        this.failure ??= new NodeFailureError(n.id, this.clock, post.failure);
+        return;
+      case 'trigger':
+        this.realtimeHit ??= post.hit;
+        return;
+      default:
+        return assertNever(post);
+    }
+  }
+
+  /** Realtime: what a node does arrives as it happens. */
+  private realtimePost(n: NodeRecord, post: WorkerPost): void {
+    if (n.host === null) return;
+    this.handlePost(n, post, []);
+    this.poke?.();
+  }
+
+  /** Realtime: a message travels for its latency in wall time, then goes to its receiver. */
+  private scheduleDelivery(f: InFlight): void {
+    const timer = setTimeout(() => {
+      this.deliveryTimers.delete(f.id);
+      this.inflight = this.inflight.filter((x) => x !== f);
+      const client = this.clients.get(f.to);
+      if (client) {
+        client.receive(f.message);
+        this.poke?.();
+        return;
+      }
+      const n = this.nodes.get(f.to);
+      if (n?.host && n.status !== 'crashed' && n.status !== 'stopped') n.host.post({ kind: 'deliver', seq: f.id, message: f.message });
+    }, Math.max(0, f.due - this.clock));
+    timer.unref();
+    this.deliveryTimers.set(f.id, timer);
   }
 
   private observe(n: NodeRecord, e: NodeTraceEvent): void {
@@ -687,8 +806,61 @@ export class Cluster {
   private wait(label: string, check: Waiter['check'], timeout: number, onDeadline: Waiter['onDeadline']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiters.add({ label, deadline: this.clock + timeout, check, onDeadline, resolve, reject });
-      if (!this.driving) void this.drive();
+      if (!this.driving) void (this.mode === 'realtime' ? this.driveRealtime() : this.drive());
     });
+  }
+
+  /**
+   * Realtime: nodes run by themselves; the driver only watches. It re-checks the waits whenever a
+   * node reports something (or a client gets a reply) and at each deadline.
+   */
+  private async driveRealtime(): Promise<void> {
+    this.driving = true;
+    try {
+      while (this.waiters.size > 0 && !this.stopped) {
+        for (const w of [...this.waiters]) {
+          let done: boolean;
+          try {
+            done = await w.check();
+          } catch (error) {
+            this.waiters.delete(w);
+            w.reject(error as Error);
+            continue;
+          }
+          if (done) {
+            this.waiters.delete(w);
+            w.resolve();
+          }
+        }
+        if (this.waiters.size === 0 || this.stopped) break;
+        if (this.failure) {
+          for (const w of this.waiters) w.reject(this.failure);
+          this.waiters.clear();
+          break;
+        }
+        const stuck = [...this.nodes.values()].every((n) => n.status !== 'running') && this.deliveryTimers.size === 0 && this.realTimers.size === 0;
+        if (stuck && [...this.waiters].some((w) => w.onDeadline === 'reject')) {
+          await this.expire(this.waiters, 'nothing can happen: every node is paused or crashed and nothing is in flight');
+          continue;
+        }
+        await this.expire([...this.waiters].filter((w) => w.deadline <= this.clock), 'its time ran out (realtime)');
+        if (this.waiters.size === 0) break;
+        const nextDeadline = Math.min(...[...this.waiters].map((w) => w.deadline));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(1, Math.min(nextDeadline - this.clock, 50)));
+          this.poke = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.poke = null;
+      }
+    } catch (error) {
+      for (const w of this.waiters) w.reject(error as Error);
+      this.waiters.clear();
+    } finally {
+      this.driving = false;
+    }
   }
 
   private async drive(): Promise<void> {
@@ -795,16 +967,35 @@ export class Cluster {
 
   private sendFromClient(clientId: string, message: InFlight['message']): void {
     const from = `client:${clientId}`;
-    for (const f of this.router.route(from, message, this.clock)) this.inflight.push(f);
+    for (const f of this.router.route(from, message, this.clock)) {
+      this.inflight.push(f);
+      if (this.mode === 'realtime') this.scheduleDelivery(f);
+    }
   }
 
+  /** A client's timer: on the scheduler's virtual time, or a real timer in realtime mode. */
   private setMainTimer(at: number, label: string, fire: () => void): number {
     const timer: MainTimer = { id: this.nextMainTimer++, at, label, fire };
-    this.mainTimers.push(timer);
+    if (this.mode === 'realtime') {
+      const real = setTimeout(() => {
+        this.realTimers.delete(timer.id);
+        fire();
+        this.poke?.();
+      }, Math.max(0, at - this.clock));
+      real.unref();
+      this.realTimers.set(timer.id, real);
+    } else {
+      this.mainTimers.push(timer);
+    }
     return timer.id;
   }
 
   private clearMainTimer(id: number): void {
+    const real = this.realTimers.get(id);
+    if (real !== undefined) {
+      clearTimeout(real);
+      this.realTimers.delete(id);
+    }
     this.mainTimers = this.mainTimers.filter((t) => t.id !== id);
   }
 
@@ -857,6 +1048,11 @@ function validateNetwork(config: Partial<NetworkConfig>): Partial<NetworkConfig>
     out[key] = v;
   }
   return out;
+}
+
+function hasPredicate(t: Trigger): boolean {
+  if (t.kind === 'all' || t.kind === 'any') return t.triggers.some(hasPredicate);
+  return (t.kind === 'messageSent' || t.kind === 'messageReceived') && t.where !== undefined;
 }
 
 function checkDuration(field: string, ms: unknown): void {

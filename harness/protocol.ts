@@ -13,7 +13,14 @@ export type ProgramSpec =
 export const BUILTIN_PROGRAMS = ['raft-bank', 'ping'] as const;
 export type BuiltinProgram = (typeof BUILTIN_PROGRAMS)[number];
 
+export type HostMode = 'deterministic' | 'realtime';
+
 export type HostInit = {
+  /**
+   * `deterministic`: the clock moves only when the main thread runs an event here.
+   * `realtime`: the clock follows wall time from `start()`; messages are handled on arrival.
+   */
+  readonly mode: HostMode;
   readonly id: NodeId;
   readonly members: readonly NodeId[];
   readonly seed: number;
@@ -50,10 +57,13 @@ export type DiskWrite =
   | { readonly kind: 'hard-state'; readonly hardState: HardState }
   | { readonly kind: 'append'; readonly entries: readonly Entry[] };
 
-/** Data plane, worker → main. */
+/** Data plane, worker → main. Realtime nodes also report events, failures and trigger hits here. */
 export type WorkerPost =
   | { readonly kind: 'send'; readonly message: { readonly to: string; readonly [key: string]: unknown } }
-  | { readonly kind: 'disk'; readonly writes: readonly DiskWrite[] };
+  | { readonly kind: 'disk'; readonly writes: readonly DiskWrite[] }
+  | { readonly kind: 'events'; readonly events: readonly NodeTraceEvent[]; readonly nextTimer: number | null; readonly clock: number }
+  | { readonly kind: 'failure'; readonly failure: NonNullable<StepReport['failure']> }
+  | { readonly kind: 'trigger'; readonly hit: { readonly node: string; readonly reason: string; readonly time: number } };
 
 /** Data plane, main → worker: a message to hold until the scheduler says to deliver it. */
 export type MainPost = { readonly kind: 'deliver'; readonly seq: number; readonly message: unknown };
@@ -67,5 +77,15 @@ export type HostControl = {
   deliver(seq: number, at: number): Promise<StepReport>;
   inspect(): Promise<unknown>;
   pendingTimers(): Promise<PendingTimer[]>;
+  /** Realtime: freezes the clock and buffers arriving messages; resolves with the clock. */
+  pause(): Promise<number>;
+  /**
+   * Realtime: continues from the paused instant, then handles what arrived meanwhile. With
+   * `sleptMs` the clock first jumps by that much (a stall: timers come due at once).
+   */
+  resume(sleptMs: number): Promise<void>;
+  /** Realtime: evaluate this trigger here, at the exact point; on a hit, pause and report. */
+  arm(trigger: unknown): Promise<void>;
+  disarm(): Promise<void>;
   stop(): Promise<void>;
 };

@@ -39,7 +39,8 @@ export class WorkerNodeHost {
   private received = 0;
   private drainWaiter: { target: number; resolve: () => void } | null = null;
   private exit: string | null = null;
-  private readonly exited: Promise<never>;
+  /** Rejecters of the calls and drains in flight: the worker's exit fails each of them once. */
+  private readonly onExit = new Set<(detail: string) => void>();
   /** Control calls in flight, for hang reports and for stop() to account for. */
   readonly outstanding = new Set<string>();
 
@@ -63,15 +64,44 @@ export class WorkerNodeHost {
         w.resolve();
       }
     });
-    this.exited = new Promise<never>((_, reject) => {
-      const onGone = (detail: string): void => {
-        if (this.exit === null) this.exit = detail;
-        reject(new Error(detail));
+    const onGone = (detail: string): void => {
+      if (this.exit === null) this.exit = detail;
+      for (const fail of this.onExit) fail(this.exit);
+      this.onExit.clear();
+    };
+    this.worker.once('exit', (code) => onGone(`its worker exited with code ${code}`));
+    this.worker.once('error', (error) => onGone(`its worker threw ${error.name}: ${error.message}`));
+  }
+
+  /**
+   * Races `work` against the worker's exit and the real-time limit. Nothing outlives the race:
+   * the exit hook and the timer are removed when it settles.
+   */
+  private guard<T>(work: Promise<T>, label: string, onTimeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.onExit.delete(gone);
+        reject(onTimeout());
+      }, this.options.controlTimeoutMs);
+      timer.unref();
+      const gone = (detail: string): void => {
+        clearTimeout(timer);
+        reject(new NodeCrashedError(this.id, label, detail));
       };
-      this.worker.once('exit', (code) => onGone(`its worker exited with code ${code}`));
-      this.worker.once('error', (error) => onGone(`its worker threw ${error.name}: ${error.message}`));
+      this.onExit.add(gone);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          this.onExit.delete(gone);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          this.onExit.delete(gone);
+          reject(error);
+        },
+      );
     });
-    this.exited.catch(() => {}); // observed through call(); never an unhandled rejection
   }
 
   get alive(): boolean {
@@ -83,21 +113,10 @@ export class WorkerNodeHost {
     if (this.exit !== null) throw new NodeCrashedError(this.id, name, this.exit);
     const label = `${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
     this.outstanding.add(label);
-    let timer: NodeJS.Timeout | undefined;
     try {
       const fn = this.remote[name] as unknown as (...a: unknown[]) => Promise<Awaited<ReturnType<HostControl[K]>>>;
-      return await Promise.race([
-        fn(...args),
-        this.exited.catch(() => {
-          throw new NodeCrashedError(this.id, label, this.exit ?? 'its worker is gone');
-        }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new ControlTimeoutError(this.id, label, this.options.controlTimeoutMs)), this.options.controlTimeoutMs);
-          timer.unref();
-        }),
-      ]);
+      return await this.guard(fn(...args), label, () => new ControlTimeoutError(this.id, label, this.options.controlTimeoutMs));
     } finally {
-      clearTimeout(timer);
       this.outstanding.delete(label);
     }
   }
@@ -110,25 +129,13 @@ export class WorkerNodeHost {
   /** Resolves once `posted` data-plane posts from this node have arrived here. */
   async drained(posted: number): Promise<void> {
     if (this.received >= posted) return;
-    let timer: NodeJS.Timeout | undefined;
+    if (this.exit !== null) throw new NodeCrashedError(this.id, 'drain', this.exit);
+    const arrived = new Promise<void>((resolve) => {
+      this.drainWaiter = { target: posted, resolve };
+    });
     try {
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          this.drainWaiter = { target: posted, resolve };
-        }),
-        this.exited.catch(() => {
-          throw new NodeCrashedError(this.id, 'drain', this.exit ?? 'its worker is gone');
-        }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ControlTimeoutError(this.id, `drain (${this.received}/${posted} posts)`, this.options.controlTimeoutMs)),
-            this.options.controlTimeoutMs,
-          );
-          timer.unref();
-        }),
-      ]);
+      await this.guard(arrived, 'drain', () => new ControlTimeoutError(this.id, `drain (${this.received}/${posted} posts)`, this.options.controlTimeoutMs));
     } finally {
-      clearTimeout(timer);
       this.drainWaiter = null;
     }
   }

@@ -9,10 +9,12 @@ import { workerData } from 'node:worker_threads';
 import FakeTimers from '@sinonjs/fake-timers';
 import type { HostInit } from '../protocol.js';
 
+const realPerformanceNow = performance.now.bind(performance);
 const real = {
   setImmediate: globalThis.setImmediate,
   setTimeout: globalThis.setTimeout,
   clearTimeout: globalThis.clearTimeout,
+  now: () => realPerformanceNow(),
 };
 
 const init = (workerData as { init: HostInit }).init;

@@ -18,9 +18,16 @@ import type {
   WorkerPost,
 } from '../protocol.js';
 import { MirroredStorage } from './mirrored-storage.js';
+import { ArmedTrigger, type Observation, type Trigger } from '../triggers.js';
 
 type InstalledClock = ReturnType<typeof FakeTimers.install>;
-type RealTimers = { setImmediate: typeof setImmediate };
+type RealTimers = {
+  setImmediate: typeof setImmediate;
+  setTimeout: typeof setTimeout;
+  clearTimeout: typeof clearTimeout;
+  /** Wall-clock ms (the real performance.now). */
+  now: () => number;
+};
 
 const BUILTINS: Record<BuiltinProgram, NodeProgramFactory> = {
   'raft-bank': createRaftBankNode,
@@ -42,17 +49,25 @@ type SentMessage = Extract<WorkerPost, { kind: 'send' }>['message'];
 type FakeTimer = { id: number; callAt: number; interval?: number };
 
 /**
- * Runs one node program inside a worker, on a fake clock that only the main thread moves. Each
- * control call handles one input to quiescence and reports what the node did: how many data-port
- * posts it made, its trace events, and when its next timer is due.
+ * Runs one node program inside a worker, on a fake clock.
+ *
+ * Deterministic mode: only the main thread moves the clock. Each control call handles one input
+ * to quiescence and reports what the node did: how many data-port posts it made, its trace
+ * events, and when its next timer is due.
+ *
+ * Realtime mode: the clock follows wall time, messages are handled as they arrive, and what the
+ * node does is posted as it happens. `pause()` freezes the clock at one instant and buffers
+ * arriving messages; `resume()` continues from that instant. Armed triggers are evaluated here,
+ * at the exact point, and pause the node on a hit.
  */
 export function startHost(clock: InstalledClock, real: RealTimers): void {
   const { init, dataPort } = workerData as { init: HostInit; dataPort: MessagePort };
+  const realtime = init.mode === 'realtime';
   let posted = 0;
   let events: NodeTraceEvent[] = [];
   let failure: StepReport['failure'] = null;
   let program: NodeProgram | null = null;
-  /** Messages posted by the main thread, by sequence number, until their delivery is ordered. */
+  /** Deterministic: messages posted by the main thread, by sequence number, until their delivery is ordered. */
   const inbox = new Map<number, unknown>();
   const waiting = new Map<number, (message: unknown) => void>();
 
@@ -61,6 +76,10 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     dataPort.postMessage(p);
   };
   dataPort.on('message', (p: MainPost) => {
+    if (realtime) {
+      arrive(p.message);
+      return;
+    }
     const w = waiting.get(p.seq);
     if (w) {
       waiting.delete(p.seq);
@@ -82,6 +101,7 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     if (failure !== null) return;
     const e = error instanceof Error ? error : new Error(String(error));
     failure = { name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}` };
+    if (realtime) post({ kind: 'failure', failure });
   };
   // Let promise continuations started by the program run before reporting: the step is over
   // only when the node is quiescent.
@@ -90,33 +110,140 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     const map = (clock as unknown as { timers?: Map<number, FakeTimer> }).timers;
     return map ? [...map.values()] : [];
   };
-  const report = (): StepReport => {
+  const nextTimer = (): number | null => {
     let next: number | null = null;
     for (const t of timers()) if (next === null || t.callAt < next) next = t.callAt;
-    const out: StepReport = { posted, events, nextTimer: failure ? null : next, clock: clock.now, failure };
+    return failure ? null : next;
+  };
+  const report = (): StepReport => {
+    const out: StepReport = { posted, events, nextTimer: nextTimer(), clock: clock.now, failure };
     events = [];
     return out;
   };
+
+  // ---------------------------------------------------------------- realtime machinery
+
+  /** Realtime: frozen until started, and while paused (by the controller or a trigger). */
+  let paused = true;
+  /** Realtime: the wall instant at which the clock last (re)started, and its reading then. */
+  let base = { wall: 0, virtual: clock.now };
+  let pump: ReturnType<typeof setTimeout> | undefined;
+  const buffered: unknown[] = [];
+  let armed: ArmedTrigger | null = null;
+  let tripped = false;
+  /** One input at a time: a tick of the clock must not interleave with a message. */
+  let queue: Promise<void> = Promise.resolve();
+  const serial = (work: () => Promise<void>): Promise<void> => {
+    queue = queue.then(work, work);
+    return queue;
+  };
+
+  const observe = (o: Observation): void => {
+    if (armed === null || tripped) return;
+    const hit = armed.observe(o, clock.now);
+    if (hit === null) return;
+    tripped = true;
+    paused = true; // frozen from here on: the rest of this handler finishes, then nothing moves
+    post({ kind: 'trigger', hit: { node: hit.node, reason: hit.reason, time: hit.time } });
+  };
+  const flush = (): void => {
+    if (!realtime) return;
+    if (events.length > 0) post({ kind: 'events', events, nextTimer: nextTimer(), clock: clock.now });
+    events = [];
+  };
+  const catchUp = async (): Promise<void> => {
+    const target = Math.floor(base.virtual + (real.now() - base.wall));
+    if (target > clock.now) await clock.tickAsync(target - clock.now);
+  };
+  const schedulePump = (): void => {
+    if (pump !== undefined) real.clearTimeout(pump);
+    pump = undefined;
+    const next = nextTimer();
+    if (!realtime || paused || next === null || program === null) return;
+    const delay = Math.max(0, next - (base.virtual + (real.now() - base.wall)));
+    pump = real.setTimeout(() => {
+      pump = undefined;
+      void serial(async () => {
+        if (paused) return;
+        try {
+          await catchUp();
+        } catch (error) {
+          fail(error);
+        }
+        await settle();
+        flush();
+      }).then(schedulePump);
+    }, delay);
+  };
+  const handle = async (message: unknown): Promise<void> => {
+    if (program === null || failure !== null) return;
+    observe({ kind: 'receiving', node: init.id, message: message as Readonly<Record<string, unknown>> });
+    if (paused) {
+      buffered.unshift(message); // tripped before processing: it waits at the head of the line
+      return;
+    }
+    try {
+      program.onMessage(message);
+    } catch (error) {
+      fail(error);
+    }
+    await settle();
+    flush();
+  };
+  const arrive = (message: unknown): void => {
+    void serial(async () => {
+      if (paused) {
+        buffered.push(message);
+        return;
+      }
+      try {
+        await catchUp();
+      } catch (error) {
+        fail(error);
+      }
+      await handle(message);
+    }).then(schedulePump);
+  };
+
+  // ---------------------------------------------------------------- control
 
   const control: HostControl = {
     async start() {
       try {
         const factory = await loadProgram(init.program);
-        const storage = new MirroredStorage(init.disk, (writes) => post({ kind: 'disk', writes }));
+        const storage = new MirroredStorage(init.disk, (writes) => {
+          post({ kind: 'disk', writes });
+          const last = writes.findLast((w) => w.kind === 'append');
+          if (last?.kind === 'append' && last.entries.length > 0) {
+            observe({ kind: 'logIndex', node: init.id, index: last.entries[last.entries.length - 1]!.index });
+          }
+        });
         program = await factory({
           id: init.id,
           members: init.members,
           peers: init.members.filter((m) => m !== init.id),
-          send: (message) => post({ kind: 'send', message: message as SentMessage }),
+          send: (message) => {
+            post({ kind: 'send', message: message as SentMessage });
+            observe({ kind: 'sent', node: init.id, message });
+          },
           storage,
           random: createRandom(deriveSeed(init.seed, `${init.id}#${init.incarnation}`)),
-          emit: (event) => events.push({ time: clock.now, event: event as NodeTraceEvent['event'] }),
+          emit: (event) => {
+            events.push({ time: clock.now, event: event as NodeTraceEvent['event'] });
+            observe({ kind: 'event', node: init.id, event });
+          },
           options: init.options,
         });
       } catch (error) {
         fail(error);
       }
       await settle();
+      if (realtime) {
+        base = { wall: real.now(), virtual: clock.now };
+        paused = false;
+        flush();
+        schedulePump();
+      }
       return report();
     },
     async runTimers(until) {
@@ -143,6 +270,40 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
       }
       return report();
     },
+    async pause() {
+      await serial(async () => {
+        if (!paused) {
+          try {
+            await catchUp();
+          } catch (error) {
+            fail(error);
+          }
+          await settle();
+          flush();
+        }
+        paused = true;
+      });
+      schedulePump();
+      return clock.now;
+    },
+    async resume(sleptMs) {
+      await serial(async () => {
+        if (!paused) return;
+        paused = false;
+        tripped = false;
+        base = { wall: real.now(), virtual: clock.now + sleptMs };
+        while (buffered.length > 0 && !paused) await handle(buffered.shift());
+      });
+      schedulePump();
+    },
+    async arm(trigger) {
+      armed = new ArmedTrigger(trigger as Trigger);
+      tripped = false;
+    },
+    async disarm() {
+      armed = null;
+      tripped = false;
+    },
     async inspect() {
       return program === null ? null : program.inspect();
     },
@@ -152,6 +313,8 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
         .sort((a, b) => a.at - b.at || a.id - b.id);
     },
     async stop() {
+      paused = true;
+      if (pump !== undefined) real.clearTimeout(pump);
       try {
         await program?.stop();
       } finally {

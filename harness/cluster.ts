@@ -240,7 +240,11 @@ export class Cluster {
         pendingTimers: [],
       };
     }
-    const [raw, timers] = await Promise.all([n.host.call('inspect'), n.host.call('pendingTimers')]);
+    const [raw, timers, clock] = await Promise.all([
+      n.host.call('inspect'),
+      n.host.call('pendingTimers'),
+      this.mode === 'realtime' ? n.host.call('clock') : Promise.resolve(n.clock),
+    ]);
     const s = (raw ?? {}) as Partial<NodeSnapshot>;
     return {
       id,
@@ -255,7 +259,7 @@ export class Cluster {
       snapshotIndex: s.snapshotIndex ?? 0,
       snapshotTerm: s.snapshotTerm ?? 0,
       app: s.app ?? raw,
-      clock: n.clock,
+      clock,
       pendingTimers: timers,
     };
   }

@@ -77,6 +77,8 @@ export type HostControl = {
   deliver(seq: number, at: number): Promise<StepReport>;
   inspect(): Promise<unknown>;
   pendingTimers(): Promise<PendingTimer[]>;
+  /** The node's clock now (in realtime it moves on its own). */
+  clock(): Promise<number>;
   /** Realtime: freezes the clock and buffers arriving messages; resolves with the clock. */
   pause(): Promise<number>;
   /**

@@ -307,6 +307,22 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     async inspect() {
       return program === null ? null : program.inspect();
     },
+    async clock() {
+      // In realtime the clock is caught up lazily; report where wall time has brought it.
+      if (realtime && !paused) {
+        await serial(async () => {
+          try {
+            await catchUp();
+          } catch (error) {
+            fail(error);
+          }
+          await settle();
+          flush();
+        });
+        schedulePump();
+      }
+      return clock.now;
+    },
     async pendingTimers(): Promise<PendingTimer[]> {
       return timers()
         .map((t): PendingTimer => ({ id: t.id, at: t.callAt, kind: t.interval === undefined ? 'timeout' : 'interval' }))

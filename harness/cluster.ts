@@ -73,8 +73,6 @@ type NodeRecord = {
   incarnation: number;
   /** The simulated disk, held on the main thread so it outlives the worker. */
   disk: MemoryStorage;
-  /** Posts received from the worker, waiting for the step that made them to be absorbed. */
-  posts: WorkerPost[];
   /** Node clock = global time - offset; the offset grows by the time spent paused. */
   offset: number;
   pausedAt: number | null;
@@ -170,7 +168,6 @@ export class Cluster {
         host: null,
         incarnation: 0,
         disk: new MemoryStorage(),
-        posts: [],
         offset: 0,
         pausedAt: null,
         asleepUntil: 0,
@@ -501,7 +498,6 @@ export class Cluster {
     n.host = null;
     n.status = 'crashed';
     n.nextTimer = null;
-    n.posts = [];
     this.inflight = this.inflight.filter((f) => f.to !== id);
     this.record(id, 'crash', {});
     await host?.terminate();
@@ -590,7 +586,6 @@ export class Cluster {
     n.offset = this.clock;
     n.pausedAt = null;
     n.asleepUntil = 0;
-    n.posts = [];
     const durable = n.disk.durable();
     n.disk = new MemoryStorage({ initial: durable });
     n.role = 'follower';
@@ -612,14 +607,16 @@ export class Cluster {
       },
       {
         controlTimeoutMs: this.options.controlTimeoutMs ?? 10_000,
-        onPost: (post) => {
-          if (this.mode === 'deterministic') n.posts.push(post);
-          else this.realtimePost(n, post);
-        },
+        onPost: (post) => this.realtimePost(n, post),
       },
     );
     n.status = 'running';
-    const report = await n.host.call('start');
+    if (this.mode === 'realtime') {
+      // The node starts at once; it reports as it goes.
+      n.host.post({ kind: 'step', step: { type: 'start' } });
+      return;
+    }
+    const report = await n.host.step({ type: 'start' });
     await this.absorb(n, report);
     if (this.failure) throw this.failure;
   }
@@ -628,11 +625,9 @@ export class Cluster {
   private async absorb(n: NodeRecord, report: StepReport): Promise<void> {
     const host = n.host;
     if (host === null) return;
-    await host.drained(report.posted);
     const observations: Observation[] = [];
-    const posts = n.posts;
-    n.posts = [];
-    for (const post of posts) this.handlePost(n, post, observations);
+    for (const writes of report.disk) this.handlePost(n, { kind: 'disk', writes }, observations);
+    for (const message of report.sends) this.handlePost(n, { kind: 'send', message }, observations);
     n.nextTimer = report.nextTimer;
     n.clock = report.clock;
     for (const e of report.events) {
@@ -681,6 +676,8 @@ export class Cluster {
       case 'trigger':
         this.realtimeHit ??= post.hit;
         return;
+      case 'report':
+        return; // deterministic step reports are taken by WorkerNodeHost.step()
       default:
         return assertNever(post);
     }
@@ -705,7 +702,7 @@ export class Cluster {
         return;
       }
       const n = this.nodes.get(f.to);
-      if (n?.host && n.status !== 'crashed' && n.status !== 'stopped') n.host.post({ kind: 'deliver', seq: f.id, message: f.message });
+      if (n?.host && n.status !== 'crashed' && n.status !== 'stopped') n.host.post({ kind: 'deliver', message: f.message });
     }, Math.max(0, f.due - this.clock));
     timer.unref();
     this.deliveryTimers.set(f.id, timer);
@@ -771,7 +768,7 @@ export class Cluster {
     switch (event.kind) {
       case 'timer': {
         const n = this.node(event.node);
-        const report = await n.host!.call('runTimers', this.clock - n.offset);
+        const report = await n.host!.step({ type: 'timers', until: this.clock - n.offset });
         await this.absorb(n, report);
         return;
       }
@@ -793,8 +790,7 @@ export class Cluster {
         const n = this.nodes.get(f.to);
         if (n === undefined || n.host === null || n.status !== 'running') return;
         this.record(n.id, 'deliver', { from: f.from, message: f.type });
-        n.host.post({ kind: 'deliver', seq: f.id, message: f.message });
-        const report = await n.host.call('deliver', f.id, this.clock - n.offset);
+        const report = await n.host.step({ type: 'deliver', at: this.clock - n.offset, message: f.message });
         await this.absorb(n, report);
         return;
       }

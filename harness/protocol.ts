@@ -40,10 +40,15 @@ export type NodeTraceEvent = { readonly time: number; readonly event: { readonly
 /** A timer pending on a node's fake clock. */
 export type PendingTimer = { readonly id: number; readonly at: number; readonly kind: 'timeout' | 'interval' };
 
+/** A message a node sent: plain data addressed by `to`. */
+export type SentMessage = { readonly to: string; readonly [key: string]: unknown };
+
 /** What a node reports after handling one input to quiescence. */
 export type StepReport = {
-  /** Data-port posts the node has made since it started (sends and disk writes), cumulative. */
-  readonly posted: number;
+  /** What it sent during the step, in order. */
+  readonly sends: readonly SentMessage[];
+  /** What it synced to its disk during the step, one batch per sync. */
+  readonly disk: ReadonlyArray<readonly DiskWrite[]>;
   readonly events: readonly NodeTraceEvent[];
   /** Due time of its earliest timer, or null when it has none. */
   readonly nextTimer: number | null;
@@ -59,22 +64,31 @@ export type DiskWrite =
 
 /** Data plane, worker → main. Realtime nodes also report events, failures and trigger hits here. */
 export type WorkerPost =
-  | { readonly kind: 'send'; readonly message: { readonly to: string; readonly [key: string]: unknown } }
+  | { readonly kind: 'report'; readonly report: StepReport }
+  | { readonly kind: 'send'; readonly message: SentMessage }
   | { readonly kind: 'disk'; readonly writes: readonly DiskWrite[] }
   | { readonly kind: 'events'; readonly events: readonly NodeTraceEvent[]; readonly nextTimer: number | null; readonly clock: number }
   | { readonly kind: 'failure'; readonly failure: NonNullable<StepReport['failure']> }
   | { readonly kind: 'trigger'; readonly hit: { readonly node: string; readonly reason: string; readonly time: number } };
 
-/** Data plane, main → worker: a message to hold until the scheduler says to deliver it. */
-export type MainPost = { readonly kind: 'deliver'; readonly seq: number; readonly message: unknown };
+/**
+ * Data plane, main → worker. Deterministic mode runs each event as one `step` message answered
+ * by one `report` on the same port: one round trip per event, and the node's sends travel with
+ * the report, in order. Realtime mode gets `deliver` messages and handles them on arrival.
+ */
+export type MainPost =
+  | { readonly kind: 'step'; readonly step: Step }
+  | { readonly kind: 'deliver'; readonly message: unknown };
+
+export type Step =
+  | { readonly type: 'start' }
+  /** Fires every timer due at or before `until` (node time), in order. */
+  | { readonly type: 'timers'; readonly until: number }
+  /** Moves the clock to `at` (node time) and hands `message` to the program. */
+  | { readonly type: 'deliver'; readonly at: number; readonly message: unknown };
 
 /** The control API a worker exposes over comlink. Every method resolves with plain data. */
 export type HostControl = {
-  start(): Promise<StepReport>;
-  /** Fires every timer due at or before `until` (virtual ms), in order. */
-  runTimers(until: number): Promise<StepReport>;
-  /** Moves the clock to `at` and hands message `seq` (posted on the data port) to the program. */
-  deliver(seq: number, at: number): Promise<StepReport>;
   inspect(): Promise<unknown>;
   pendingTimers(): Promise<PendingTimer[]>;
   /** The node's clock now (in realtime it moves on its own). */

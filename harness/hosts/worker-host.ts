@@ -2,7 +2,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { wrap, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { ControlTimeoutError, NodeCrashedError } from '../errors.js';
-import type { HostControl, HostInit, MainPost, WorkerPost } from '../protocol.js';
+import type { HostControl, HostInit, MainPost, Step, StepReport, WorkerPost } from '../protocol.js';
 
 /**
  * The compiled worker entry. Node 20 cannot load a .ts worker, so when this module itself runs
@@ -18,7 +18,7 @@ function entryUrl(): URL {
 export type WorkerHostOptions = {
   /** Real-time limit for any control call. */
   readonly controlTimeoutMs: number;
-  /** Every data-plane post from the node (sends and disk writes), in the order it made them. */
+  /** Realtime: every data-plane post from the node (sends, disk writes, events), in order. */
   readonly onPost: (post: WorkerPost) => void;
 };
 
@@ -35,9 +35,8 @@ export class WorkerNodeHost {
   private readonly remote: Remote<HostControl>;
   private readonly dataPort: MessagePort;
   private readonly options: WorkerHostOptions;
-  /** Data-plane posts received so far; a step is complete when this reaches its `posted`. */
-  private received = 0;
-  private drainWaiter: { target: number; resolve: () => void } | null = null;
+  /** Deterministic: steps posted and not yet reported, oldest first (the port keeps order). */
+  private readonly steps: Array<(report: StepReport) => void> = [];
   private exit: string | null = null;
   /** Rejecters of the calls and drains in flight: the worker's exit fails each of them once. */
   private readonly onExit = new Set<(detail: string) => void>();
@@ -56,13 +55,8 @@ export class WorkerNodeHost {
     });
     this.remote = wrap<HostControl>(nodeEndpoint(this.worker as unknown as Parameters<typeof nodeEndpoint>[0]));
     this.dataPort.on('message', (post: WorkerPost) => {
-      this.received += 1;
-      options.onPost(post);
-      if (this.drainWaiter && this.received >= this.drainWaiter.target) {
-        const w = this.drainWaiter;
-        this.drainWaiter = null;
-        w.resolve();
-      }
+      if (post.kind === 'report') this.steps.shift()?.(post.report);
+      else options.onPost(post);
     });
     const onGone = (detail: string): void => {
       if (this.exit === null) this.exit = detail;
@@ -121,22 +115,25 @@ export class WorkerNodeHost {
     }
   }
 
-  /** Posts a data-plane message to the worker (held there until `deliver`). */
+  /** Realtime: hands a message to the node, which handles it on arrival (or when resumed). */
   post(message: MainPost): void {
     if (this.exit === null) this.dataPort.postMessage(message);
   }
 
-  /** Resolves once `posted` data-plane posts from this node have arrived here. */
-  async drained(posted: number): Promise<void> {
-    if (this.received >= posted) return;
-    if (this.exit !== null) throw new NodeCrashedError(this.id, 'drain', this.exit);
-    const arrived = new Promise<void>((resolve) => {
-      this.drainWaiter = { target: posted, resolve };
-    });
+  /**
+   * Deterministic: runs one event on the node and resolves with its report: one message each way
+   * on the data port, raced against the worker's exit and the real-time limit.
+   */
+  async step(step: Step): Promise<StepReport> {
+    const label = step.type === 'deliver' ? `step(deliver at ${step.at})` : step.type === 'timers' ? `step(timers until ${step.until})` : 'step(start)';
+    if (this.exit !== null) throw new NodeCrashedError(this.id, label, this.exit);
+    this.outstanding.add(label);
     try {
-      await this.guard(arrived, 'drain', () => new ControlTimeoutError(this.id, `drain (${this.received}/${posted} posts)`, this.options.controlTimeoutMs));
+      const reported = new Promise<StepReport>((resolve) => this.steps.push(resolve));
+      this.dataPort.postMessage({ kind: 'step', step } satisfies MainPost);
+      return await this.guard(reported, label, () => new ControlTimeoutError(this.id, label, this.options.controlTimeoutMs));
     } finally {
-      this.drainWaiter = null;
+      this.outstanding.delete(label);
     }
   }
 

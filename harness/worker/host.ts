@@ -8,12 +8,15 @@ import { createRandom, deriveSeed } from '../../src/raft/random.js';
 import { createPingNode } from '../programs/ping.js';
 import type {
   BuiltinProgram,
+  DiskWrite,
   HostControl,
   HostInit,
   MainPost,
   NodeTraceEvent,
   PendingTimer,
   ProgramSpec,
+  SentMessage,
+  Step,
   StepReport,
   WorkerPost,
 } from '../protocol.js';
@@ -44,8 +47,6 @@ async function loadProgram(spec: ProgramSpec): Promise<NodeProgramFactory> {
   return factory as NodeProgramFactory;
 }
 
-type SentMessage = Extract<WorkerPost, { kind: 'send' }>['message'];
-
 type FakeTimer = { id: number; callAt: number; interval?: number };
 
 /**
@@ -63,39 +64,26 @@ type FakeTimer = { id: number; callAt: number; interval?: number };
 export function startHost(clock: InstalledClock, real: RealTimers): void {
   const { init, dataPort } = workerData as { init: HostInit; dataPort: MessagePort };
   const realtime = init.mode === 'realtime';
-  let posted = 0;
   let events: NodeTraceEvent[] = [];
   let failure: StepReport['failure'] = null;
   let program: NodeProgram | null = null;
-  /** Deterministic: messages posted by the main thread, by sequence number, until their delivery is ordered. */
-  const inbox = new Map<number, unknown>();
-  const waiting = new Map<number, (message: unknown) => void>();
+  /** Deterministic: what the current step sent and synced, reported with it. */
+  let sends: SentMessage[] = [];
+  let disk: Array<readonly DiskWrite[]> = [];
 
-  const post = (p: WorkerPost): void => {
-    posted += 1;
-    dataPort.postMessage(p);
+  const post = (p: WorkerPost): void => dataPort.postMessage(p);
+  const send = (message: SentMessage): void => {
+    if (realtime) post({ kind: 'send', message });
+    else sends.push(message);
+  };
+  const synced = (writes: readonly DiskWrite[]): void => {
+    if (realtime) post({ kind: 'disk', writes });
+    else disk.push(writes);
   };
   dataPort.on('message', (p: MainPost) => {
-    if (realtime) {
-      arrive(p.message);
-      return;
-    }
-    const w = waiting.get(p.seq);
-    if (w) {
-      waiting.delete(p.seq);
-      w(p.message);
-    } else {
-      inbox.set(p.seq, p.message);
-    }
+    if (p.kind === 'deliver') arrive(p.message);
+    else void serial(() => runStep(p.step));
   });
-  const take = (seq: number): Promise<unknown> => {
-    if (inbox.has(seq)) {
-      const m = inbox.get(seq);
-      inbox.delete(seq);
-      return Promise.resolve(m);
-    }
-    return new Promise((resolve) => waiting.set(seq, resolve));
-  };
 
   const fail = (error: unknown): void => {
     if (failure !== null) return;
@@ -116,7 +104,9 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     return failure ? null : next;
   };
   const report = (): StepReport => {
-    const out: StepReport = { posted, events, nextTimer: nextTimer(), clock: clock.now, failure };
+    const out: StepReport = { sends, disk, events, nextTimer: nextTimer(), clock: clock.now, failure };
+    sends = [];
+    disk = [];
     events = [];
     return out;
   };
@@ -205,71 +195,69 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     }).then(schedulePump);
   };
 
-  // ---------------------------------------------------------------- control
+  // ---------------------------------------------------------------- steps
 
-  const control: HostControl = {
-    async start() {
+  const startProgram = async (): Promise<void> => {
+    try {
+      const factory = await loadProgram(init.program);
+      const storage = new MirroredStorage(init.disk, (writes) => {
+        synced(writes);
+        const last = writes.findLast((w) => w.kind === 'append');
+        if (last?.kind === 'append' && last.entries.length > 0) {
+          observe({ kind: 'logIndex', node: init.id, index: last.entries[last.entries.length - 1]!.index });
+        }
+      });
+      program = await factory({
+        id: init.id,
+        members: init.members,
+        peers: init.members.filter((m) => m !== init.id),
+        send: (message) => {
+          send(message);
+          observe({ kind: 'sent', node: init.id, message });
+        },
+        storage,
+        random: createRandom(deriveSeed(init.seed, `${init.id}#${init.incarnation}`)),
+        emit: (event) => {
+          events.push({ time: clock.now, event: event as NodeTraceEvent['event'] });
+          observe({ kind: 'event', node: init.id, event });
+        },
+        options: init.options,
+      });
+    } catch (error) {
+      fail(error);
+    }
+    await settle();
+    if (realtime) {
+      base = { wall: real.now(), virtual: clock.now };
+      paused = false;
+      flush();
+      schedulePump();
+    }
+  };
+
+  /** Deterministic: one event, to quiescence, answered by one report on the data port. */
+  const runStep = async (step: Step): Promise<void> => {
+    if (step.type === 'start') {
+      await startProgram();
+    } else if (failure === null && program !== null) {
       try {
-        const factory = await loadProgram(init.program);
-        const storage = new MirroredStorage(init.disk, (writes) => {
-          post({ kind: 'disk', writes });
-          const last = writes.findLast((w) => w.kind === 'append');
-          if (last?.kind === 'append' && last.entries.length > 0) {
-            observe({ kind: 'logIndex', node: init.id, index: last.entries[last.entries.length - 1]!.index });
-          }
-        });
-        program = await factory({
-          id: init.id,
-          members: init.members,
-          peers: init.members.filter((m) => m !== init.id),
-          send: (message) => {
-            post({ kind: 'send', message: message as SentMessage });
-            observe({ kind: 'sent', node: init.id, message });
-          },
-          storage,
-          random: createRandom(deriveSeed(init.seed, `${init.id}#${init.incarnation}`)),
-          emit: (event) => {
-            events.push({ time: clock.now, event: event as NodeTraceEvent['event'] });
-            observe({ kind: 'event', node: init.id, event });
-          },
-          options: init.options,
-        });
+        if (step.type === 'timers') {
+          await clock.tickAsync(Math.max(0, step.until - clock.now));
+        } else {
+          await clock.tickAsync(Math.max(0, step.at - clock.now));
+          program.onMessage(step.message);
+        }
       } catch (error) {
         fail(error);
       }
       await settle();
-      if (realtime) {
-        base = { wall: real.now(), virtual: clock.now };
-        paused = false;
-        flush();
-        schedulePump();
-      }
-      return report();
-    },
-    async runTimers(until) {
-      if (failure === null) {
-        try {
-          await clock.tickAsync(Math.max(0, until - clock.now));
-        } catch (error) {
-          fail(error);
-        }
-        await settle();
-      }
-      return report();
-    },
-    async deliver(seq, at) {
-      const message = await take(seq);
-      if (failure === null && program !== null) {
-        try {
-          await clock.tickAsync(Math.max(0, at - clock.now));
-          program.onMessage(message);
-        } catch (error) {
-          fail(error);
-        }
-        await settle();
-      }
-      return report();
-    },
+    }
+    post({ kind: 'report', report: report() });
+  };
+
+  // ---------------------------------------------------------------- control
+
+  const control: HostControl = {
     async pause() {
       await serial(async () => {
         if (!paused) {

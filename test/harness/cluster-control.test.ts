@@ -56,7 +56,7 @@ describe('any node program', () => {
     const cluster = await start({ nodes: 2, program: { kind: 'module', url: FIXTURES, name: 'createHangingNode' }, controlTimeoutMs: 300 });
     const error = await cluster.advance(100).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'ControlTimeoutError', node: 'n1' });
-    expect((error as Error).message).toMatch(/node n1 did not answer runTimers\(10\) within 300 ms/);
+    expect((error as Error).message).toMatch(/node n1 did not answer step\(timers until 10\) within 300 ms/);
     await cluster.stop();
     expect(cluster.resources()).toEqual({ workers: 0, outstandingCalls: 0 });
   });

@@ -25,6 +25,8 @@ export type ClientHost = {
   setTimer(at: number, label: string, fire: () => void): number;
   clearTimer(id: number): void;
   wait(label: string, done: () => boolean, timeout: number): Promise<void>;
+  /** Realtime: nodes run by themselves, so an operation needs no driver, only its own timers. */
+  readonly realtime: boolean;
   record(op: HistoryOperation): void;
   assertLive(call: string): void;
   /** A hang report from what the main thread knows (no worker calls: it is built synchronously). */
@@ -41,6 +43,7 @@ type Outcome = { readonly ok: true; readonly value: BankResult } | { readonly ok
 export class ClientOperation implements PromiseLike<BankResult> {
   private outcome: Outcome | null = null;
   private driven: Promise<BankResult> | null = null;
+  private onSettle: (() => void) | null = null;
   private readonly drive: () => Promise<void>;
 
   constructor(drive: (op: ClientOperation) => Promise<void>) {
@@ -52,7 +55,17 @@ export class ClientOperation implements PromiseLike<BankResult> {
   }
 
   settle(outcome: Outcome): void {
-    if (this.outcome === null) this.outcome = outcome;
+    if (this.outcome !== null) return;
+    this.outcome = outcome;
+    this.onSettle?.();
+  }
+
+  /** Resolves when the operation has an outcome (without driving anything). */
+  whenSettled(): Promise<void> {
+    if (this.outcome !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.onSettle = resolve;
+    });
   }
 
   then<A = BankResult, B = never>(
@@ -124,7 +137,9 @@ export class BankClient {
     const record: HistoryOperation = { client: this.id, input, call };
     this.host.record(record);
     const deadline = call + timeout;
-    const op = new ClientOperation((self) => this.host.wait(`${this.id} ${describeOp(input)}`, () => self.settled, deadline - this.host.now() + 1));
+    const op = new ClientOperation((self) =>
+      this.host.realtime ? self.whenSettled() : this.host.wait(`${this.id} ${describeOp(input)}`, () => self.settled, deadline - this.host.now() + 1),
+    );
     if (!parsed.ok) {
       // Refused here, as the state machine would: nothing is sent.
       const value: BankResult = { ok: false, error: parsed.error };

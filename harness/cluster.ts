@@ -115,7 +115,8 @@ export class Cluster {
   private readonly nodes = new Map<NodeId, NodeRecord>();
   private readonly order: Map<string, number>;
   private readonly router: Router;
-  private inflight: InFlight[] = [];
+  /** Messages on the wire by id (insertion order is send order). */
+  private readonly inflight = new Map<number, InFlight>();
   private mainTimers: MainTimer[] = [];
   private nextMainTimer = 1;
   private virtualClock = 0;
@@ -275,7 +276,7 @@ export class Cluster {
 
   /** Messages in flight, oldest first. */
   inflightMessages(): readonly InFlight[] {
-    return [...this.inflight];
+    return [...this.inflight.values()];
   }
 
   trace(): readonly TraceEntry[] {
@@ -498,7 +499,7 @@ export class Cluster {
     n.host = null;
     n.status = 'crashed';
     n.nextTimer = null;
-    this.inflight = this.inflight.filter((f) => f.to !== id);
+    for (const [fid, f] of this.inflight) if (f.to === id) this.inflight.delete(fid);
     this.record(id, 'crash', {});
     await host?.terminate();
   }
@@ -526,6 +527,7 @@ export class Cluster {
       setTimer: (at, label, fire) => this.setMainTimer(at, label, fire),
       clearTimer: (timerId) => this.clearMainTimer(timerId),
       wait: (label, done, timeout) => this.wait(label, done, timeout, 'reject'),
+      realtime: this.mode === 'realtime',
       record: (op) => this.historyLog.push(op),
       assertLive: (call) => this.assertLive(call),
       hangReport: () => this.quickReport(),
@@ -564,7 +566,7 @@ export class Cluster {
 
   /** Counters: scheduler events run, messages in flight, trace length. */
   stats(): { events: number; inflight: number; trace: number } {
-    return { events: this.events, inflight: this.inflight.length, trace: this.traceLog.length };
+    return { events: this.events, inflight: this.inflight.size, trace: this.traceLog.length };
   }
 
   /** Live workers and outstanding control calls, for leak checks. */
@@ -658,7 +660,7 @@ export class Cluster {
         const routed = this.router.route(n.id, message, this.clock);
         if (this.nodes.get(message.to)?.status === 'crashed') return;
         for (const f of routed) {
-          this.inflight.push(f);
+          this.inflight.set(f.id, f);
           if (this.mode === 'realtime') this.scheduleDelivery(f);
         }
         if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
@@ -694,7 +696,7 @@ export class Cluster {
   private scheduleDelivery(f: InFlight): void {
     const timer = setTimeout(() => {
       this.deliveryTimers.delete(f.id);
-      this.inflight = this.inflight.filter((x) => x !== f);
+      this.inflight.delete(f.id);
       const client = this.clients.get(f.to);
       if (client) {
         client.receive(f.message);
@@ -759,7 +761,7 @@ export class Cluster {
       nextTimer: n.nextTimer === null ? null : n.nextTimer + n.offset,
       asleepUntil: n.asleepUntil,
     }));
-    return nextEvent(schedulable, this.mainTimers, this.inflight, this.order);
+    return nextEvent(schedulable, this.mainTimers, this.inflight.values(), this.order);
   }
 
   private async run(event: ScheduledEvent): Promise<void> {
@@ -781,7 +783,7 @@ export class Cluster {
         if (this.armed.length > 0 && this.nodes.has(f.to) && this.tripped({ kind: 'receiving', node: f.to, message: f.message })) {
           return; // paused before the receiver saw it: the message stays in flight
         }
-        this.inflight = this.inflight.filter((x) => x !== f);
+        this.inflight.delete(f.id);
         const client = this.clients.get(f.to);
         if (client) {
           client.receive(f.message);
@@ -821,7 +823,9 @@ export class Cluster {
         for (const w of [...this.waiters]) {
           let done: boolean;
           try {
-            done = await w.check();
+            // Most checks are synchronous: awaiting each would cost a microtask hop per wait.
+            const result = w.check();
+            done = typeof result === 'boolean' ? result : await result;
           } catch (error) {
             this.waiters.delete(w);
             w.reject(error as Error);
@@ -843,11 +847,17 @@ export class Cluster {
           await this.expire(this.waiters, 'nothing can happen: every node is paused or crashed and nothing is in flight');
           continue;
         }
-        await this.expire([...this.waiters].filter((w) => w.deadline <= this.clock), 'its time ran out (realtime)');
+        const now = this.clock;
+        let nextDeadline = Number.POSITIVE_INFINITY;
+        const due: Waiter[] = [];
+        for (const w of this.waiters) {
+          if (w.deadline <= now) due.push(w);
+          else nextDeadline = Math.min(nextDeadline, w.deadline);
+        }
+        await this.expire(due, 'its time ran out (realtime)');
         if (this.waiters.size === 0) break;
-        const nextDeadline = Math.min(...[...this.waiters].map((w) => w.deadline));
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(1, Math.min(nextDeadline - this.clock, 50)));
+          const timer = setTimeout(resolve, Math.max(1, Math.min(nextDeadline - now, 50)));
           this.poke = () => {
             clearTimeout(timer);
             resolve();
@@ -872,7 +882,9 @@ export class Cluster {
         for (const w of [...this.waiters]) {
           let done: boolean;
           try {
-            done = await w.check();
+            // Most checks are synchronous: awaiting each would cost a microtask hop per wait.
+            const result = w.check();
+            done = typeof result === 'boolean' ? result : await result;
           } catch (error) {
             this.waiters.delete(w);
             w.reject(error as Error);
@@ -950,7 +962,7 @@ export class Cluster {
           `timers: ${timers}; control calls: ${calls}`,
       );
     }
-    lines.push(`  in flight: ${this.inflight.length === 0 ? 'none' : this.inflight.slice(0, 20).map((f) => `${f.type} ${f.from}→${f.to} due ${f.due}`).join('; ')}`);
+    lines.push(`  in flight: ${this.inflight.size === 0 ? 'none' : [...this.inflight.values()].slice(0, 20).map((f) => `${f.type} ${f.from}→${f.to} due ${f.due}`).join('; ')}`);
     return lines.join('\n');
   }
 
@@ -961,14 +973,14 @@ export class Cluster {
       const next = n.nextTimer === null ? 'none' : `${n.nextTimer + n.offset}`;
       lines.push(`  ${n.id}: ${n.status}, ${n.role}, term ${n.term}, commit ${n.commitIndex}; next timer: ${next}`);
     }
-    lines.push(`  in flight: ${this.inflight.length} message(s)`);
+    lines.push(`  in flight: ${this.inflight.size} message(s)`);
     return lines.join('\n');
   }
 
   private sendFromClient(clientId: string, message: InFlight['message']): void {
     const from = `client:${clientId}`;
     for (const f of this.router.route(from, message, this.clock)) {
-      this.inflight.push(f);
+      this.inflight.set(f.id, f);
       if (this.mode === 'realtime') this.scheduleDelivery(f);
     }
   }

@@ -29,7 +29,7 @@ export type SchedulableNode = {
 export function nextEvent(
   nodes: readonly SchedulableNode[],
   mainTimers: readonly MainTimer[],
-  inflight: readonly InFlight[],
+  inflight: Iterable<InFlight>,
   nodeOrder: ReadonlyMap<string, number>,
 ): ScheduledEvent | null {
   let best: ScheduledEvent | null = null;

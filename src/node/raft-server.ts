@@ -73,6 +73,8 @@ export class RaftServer {
 
   /** Writes proposed here, by log index, waiting to be applied to answer their client. */
   private readonly pendingWrites = new Map<number, Waiting>();
+  /** `clientId#seq` → index in pendingWrites, so a retry finds its entry at once. */
+  private readonly pendingIndex = new Map<string, number>();
   /** Reads by ReadIndex context, waiting for leadership confirmation. */
   private readonly pendingReads = new Map<string, Waiting>();
   /** Confirmed reads waiting for the state machine to reach their index, ascending by index. */
@@ -155,15 +157,18 @@ export class RaftServer {
       else this.replyError(request, 'stale-request', this.core.status().leaderId);
       return;
     }
-    for (const [index, w] of this.pendingWrites) {
-      if (w.request.clientId === request.clientId && w.request.seq === request.seq) {
-        // A retry of a write already in the log here: answer the newest attempt when it applies.
-        this.pendingWrites.set(index, { request });
-        return;
-      }
+    const key = `${request.clientId}#${request.seq}`;
+    const index = this.pendingIndex.get(key);
+    if (index !== undefined) {
+      // A retry of a write already in the log here: answer the newest attempt when it applies.
+      this.pendingWrites.set(index, { request });
+      return;
     }
     const r = this.core.propose({ clientId: request.clientId, seq: request.seq, op: request.op }, now);
-    if (r.ok) this.pendingWrites.set(r.index, { request });
+    if (r.ok) {
+      this.pendingWrites.set(r.index, { request });
+      this.pendingIndex.set(key, r.index);
+    }
     else this.replyError(request, 'not-leader', r.leaderHint);
   }
 
@@ -236,6 +241,7 @@ export class RaftServer {
     this.lastApplied = entry.index;
     const waiting = this.pendingWrites.get(entry.index);
     this.pendingWrites.delete(entry.index);
+    if (waiting) this.pendingIndex.delete(`${waiting.request.clientId}#${waiting.request.seq}`);
     if (entry.type === 'noop') {
       if (waiting) this.replyError(waiting.request, 'not-leader', this.core.status().leaderId);
       return;
@@ -269,6 +275,7 @@ export class RaftServer {
     const hint = this.core.status().leaderId;
     for (const w of this.pendingWrites.values()) this.replyError(w.request, 'not-leader', hint);
     this.pendingWrites.clear();
+    this.pendingIndex.clear();
     for (const r of this.readyReads) this.replyError(r.request, 'not-leader', hint);
     this.readyReads.length = 0;
   }

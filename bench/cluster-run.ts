@@ -1,4 +1,5 @@
 import { benchBusyEvents, benchIdleEvents, benchPauseResume, benchStartToLeader } from './cluster.js';
+import { benchRealtimeOps, benchRealtimePauseResume } from './realtime.js';
 
 /**
  * `npm run build && node dist/bench/cluster-run.js`: prints the whole-harness benchmark table
@@ -64,15 +65,36 @@ rows.push([
 
 const pr = await benchPauseResume(200);
 rows.push([
-  'pause() all 5 nodes',
+  'deterministic: pause() all 5 nodes',
   `${fix(pr.pauseMedianUs, 1)} µs median`,
   `p99 ${fix(pr.pauseP99Us, 1)} µs over ${pr.samples} samples; target: median under 1 ms (${verdict(pr.pauseMedianUs < 1_000)})`,
 ]);
 rows.push([
-  'resume() all 5 nodes',
+  'deterministic: resume() all 5 nodes',
   `${fix(pr.resumeMedianUs, 1)} µs median`,
   `p99 ${fix(pr.resumeP99Us, 1)} µs over ${pr.samples} samples; target: median under 1 ms (${verdict(pr.resumeMedianUs < 1_000)})`,
 ]);
+
+const rpr = await benchRealtimePauseResume(200);
+rows.push([
+  'realtime: pause() all 5 nodes',
+  `${fix(rpr.pauseMedianUs, 1)} µs median`,
+  `p99 ${fix(rpr.pauseP99Us, 1)} µs over ${rpr.samples} samples (a control call to each worker); target: median under 1 ms (${verdict(rpr.pauseMedianUs < 1_000)})`,
+]);
+rows.push([
+  'realtime: resume() all 5 nodes',
+  `${fix(rpr.resumeMedianUs, 1)} µs median`,
+  `p99 ${fix(rpr.resumeP99Us, 1)} µs over ${rpr.samples} samples; target: median under 1 ms (${verdict(rpr.resumeMedianUs < 1_000)})`,
+]);
+
+for (const clients of [64, 256, 1024]) {
+  const r = await benchRealtimeOps(clients, 3_000);
+  rows.push([
+    `realtime: bank ops, 3 nodes, ${clients} clients`,
+    `${int(r.opsPerSecond)} ops/s`,
+    `${int(r.ops)} credits committed and answered in ${fix(r.wallMs, 0)} wall ms; latency ${r.latency[0]}..${r.latency[1]} ms; target ≥ 10,000 ops/s (${verdict(r.opsPerSecond >= 10_000)})`,
+  ]);
+}
 
 const header = ['benchmark', 'result', 'notes'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -38,3 +38,27 @@ export async function benchRealtimeOps(clients = 256, durationMs = 3_000, latenc
     await cluster.stop();
   }
 }
+
+export type RealtimePauseResult = { readonly samples: number; readonly pauseMedianUs: number; readonly pauseP99Us: number; readonly resumeMedianUs: number; readonly resumeP99Us: number };
+
+/** Realtime mode: wall µs for pause() and resume() of all 5 nodes (each a control call to its worker). */
+export async function benchRealtimePauseResume(samples = 200): Promise<RealtimePauseResult> {
+  const cluster = await Cluster.start({ nodes: 5, seed: 1, mode: 'realtime' });
+  try {
+    await cluster.waitForLeader({ timeout: 10_000 });
+    const pauses: number[] = [];
+    const resumes: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      let t = process.hrtime.bigint();
+      await cluster.pause();
+      pauses.push(Number(process.hrtime.bigint() - t) / 1e3);
+      t = process.hrtime.bigint();
+      await cluster.resume();
+      resumes.push(Number(process.hrtime.bigint() - t) / 1e3);
+    }
+    const q = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+    return { samples, pauseMedianUs: q(pauses, 0.5), pauseP99Us: q(pauses, 0.99), resumeMedianUs: q(resumes, 0.5), resumeP99Us: q(resumes, 0.99) };
+  } finally {
+    await cluster.stop();
+  }
+}

@@ -1,20 +1,12 @@
 import { benchBusyEvents, benchIdleEvents, benchPauseResume, benchStartToLeader } from './cluster.js';
 import { benchRealtimeOps, benchRealtimePauseResume } from './realtime.js';
+import { best, printTable } from './table.js';
 
 /**
  * `npm run build && node dist/bench/cluster-run.js`: prints the whole-harness benchmark table
  * (real workers, deterministic mode). Event-rate rows are the best of three runs after a warm-up;
  * start-to-leader is the median over seeds; pause/resume are median and p99 over samples.
  */
-
-async function best<T>(runs: number, f: () => Promise<T>, score: (t: T) => number): Promise<T> {
-  let top: T | undefined;
-  for (let i = 0; i < runs; i++) {
-    const r = await f();
-    if (top === undefined || score(r) > score(top)) top = r;
-  }
-  return top!;
-}
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fix = (x: number, d: number): string => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -97,11 +89,6 @@ for (const clients of [64, 256, 1024]) {
   ]);
 }
 
-const header = ['benchmark', 'result', 'notes'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
+printTable(rows);
 const total = Number(process.hrtime.bigint() - began) / 1e9;
 console.log(`\nnode ${process.version}, ${process.platform}/${process.arch}; runner took ${total.toFixed(1)} s`);

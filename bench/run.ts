@@ -1,23 +1,15 @@
 import { benchCoreThroughput, benchHeartbeatStep } from './core.js';
+import { best, printTable } from './table.js';
 
 /**
  * `npm run bench`: prints the benchmark table. Figures swing on shared machines; each row is the
  * best of three runs after a warm-up, and BENCHMARKS.md records a run with this command.
  */
-function best<T>(runs: number, f: () => T, score: (t: T) => number): T {
-  let top: T | undefined;
-  for (let i = 0; i < runs; i++) {
-    const r = f();
-    if (top === undefined || score(r) > score(top)) top = r;
-  }
-  return top!;
-}
-
 benchCoreThroughput(3, 64, 20_000); // warm-up (JIT)
 const rows: string[][] = [];
 for (const nodes of [3, 5]) {
   for (const batch of [64, 256]) {
-    const r = best(3, () => benchCoreThroughput(nodes, batch), (x) => x.entriesPerSecond);
+    const r = await best(3, () => benchCoreThroughput(nodes, batch), (x) => x.entriesPerSecond);
     rows.push([
       `core throughput, ${nodes} nodes, batch ${batch}`,
       `${Math.round(r.entriesPerSecond).toLocaleString('en-US')} entries/s`,
@@ -26,7 +18,7 @@ for (const nodes of [3, 5]) {
   }
 }
 for (const nodes of [3, 5]) {
-  const r = best(3, () => benchCoreThroughput(nodes, 64, 50_000, 1), (x) => x.entriesPerSecond);
+  const r = await best(3, () => benchCoreThroughput(nodes, 64, 50_000, 1), (x) => x.entriesPerSecond);
   rows.push([
     `core throughput, ${nodes} nodes, one proposal at a time`,
     `${Math.round(r.entriesPerSecond).toLocaleString('en-US')} entries/s`,
@@ -36,10 +28,5 @@ for (const nodes of [3, 5]) {
 const hb = Math.min(benchHeartbeatStep(), benchHeartbeatStep(), benchHeartbeatStep());
 rows.push(['step: heartbeat at a follower', `${hb.toFixed(3)} µs/step`, 'empty AppendEntries + Ready']);
 
-const header = ['benchmark', 'result', 'notes'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
+printTable(rows);
 console.log(`\nnode ${process.version}, ${process.platform}/${process.arch}`);

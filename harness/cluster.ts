@@ -820,28 +820,7 @@ export class Cluster {
     this.driving = true;
     try {
       while (this.waiters.size > 0 && !this.stopped) {
-        for (const w of [...this.waiters]) {
-          let done: boolean;
-          try {
-            // Most checks are synchronous: awaiting each would cost a microtask hop per wait.
-            const result = w.check();
-            done = typeof result === 'boolean' ? result : await result;
-          } catch (error) {
-            this.waiters.delete(w);
-            w.reject(error as Error);
-            continue;
-          }
-          if (done) {
-            this.waiters.delete(w);
-            w.resolve();
-          }
-        }
-        if (this.waiters.size === 0 || this.stopped) break;
-        if (this.failure) {
-          for (const w of this.waiters) w.reject(this.failure);
-          this.waiters.clear();
-          break;
-        }
+        if (!(await this.settleWaiters())) break;
         const stuck = [...this.nodes.values()].every((n) => n.status !== 'running') && this.deliveryTimers.size === 0 && this.realTimers.size === 0;
         if (stuck && [...this.waiters].some((w) => w.onDeadline === 'reject')) {
           await this.expire(this.waiters, 'nothing can happen: every node is paused or crashed and nothing is in flight');
@@ -873,34 +852,41 @@ export class Cluster {
     }
   }
 
+  /**
+   * Resolves every wait whose condition holds and fails all of them if a node failed. False when
+   * no wait is left to drive for.
+   */
+  private async settleWaiters(): Promise<boolean> {
+    for (const w of [...this.waiters]) {
+      let done: boolean;
+      try {
+        // Most checks are synchronous: awaiting each would cost a microtask hop per wait.
+        const result = w.check();
+        done = typeof result === 'boolean' ? result : await result;
+      } catch (error) {
+        this.waiters.delete(w);
+        w.reject(error as Error);
+        continue;
+      }
+      if (done) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+    if (this.failure) {
+      for (const w of this.waiters) w.reject(this.failure);
+      this.waiters.clear();
+    }
+    return this.waiters.size > 0 && !this.stopped;
+  }
+
   private async drive(): Promise<void> {
     this.driving = true;
     const started = Date.now();
     const guard = this.options.realTimeGuardMs ?? 60_000;
     try {
       while (this.waiters.size > 0 && !this.stopped) {
-        for (const w of [...this.waiters]) {
-          let done: boolean;
-          try {
-            // Most checks are synchronous: awaiting each would cost a microtask hop per wait.
-            const result = w.check();
-            done = typeof result === 'boolean' ? result : await result;
-          } catch (error) {
-            this.waiters.delete(w);
-            w.reject(error as Error);
-            continue;
-          }
-          if (done) {
-            this.waiters.delete(w);
-            w.resolve();
-          }
-        }
-        if (this.waiters.size === 0 || this.stopped) break;
-        if (this.failure) {
-          for (const w of this.waiters) w.reject(this.failure);
-          this.waiters.clear();
-          break;
-        }
+        if (!(await this.settleWaiters())) break;
         const event = this.next();
         const deadline = Math.min(...[...this.waiters].map((w) => w.deadline));
         if (event === null || event.at > deadline) {

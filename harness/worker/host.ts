@@ -155,6 +155,14 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     const target = Math.floor(base.virtual + (real.now() - base.wall));
     if (target > clock.now) await clock.tickAsync(target - clock.now);
   };
+  /** Brings the clock to wall time (firing what falls due); a throwing timer fails the node. */
+  const catchUpSafely = async (): Promise<void> => {
+    try {
+      await catchUp();
+    } catch (error) {
+      fail(error);
+    }
+  };
   const schedulePump = (): void => {
     if (pump !== undefined) real.clearTimeout(pump);
     pump = undefined;
@@ -165,11 +173,7 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
       pump = undefined;
       void serial(async () => {
         if (paused) return;
-        try {
-          await catchUp();
-        } catch (error) {
-          fail(error);
-        }
+        await catchUpSafely();
         await settle();
         flush();
       }).then(schedulePump);
@@ -196,11 +200,7 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
         buffered.push(message);
         return;
       }
-      try {
-        await catchUp();
-      } catch (error) {
-        fail(error);
-      }
+      await catchUpSafely();
       await handle(message);
     }).then(schedulePump);
   };
@@ -271,11 +271,7 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
     async pause() {
       await serial(async () => {
         if (!paused) {
-          try {
-            await catchUp();
-          } catch (error) {
-            fail(error);
-          }
+          await catchUpSafely();
           await settle();
           flush();
         }
@@ -309,11 +305,7 @@ export function startHost(clock: InstalledClock, real: RealTimers): void {
       // In realtime the clock is caught up lazily; report where wall time has brought it.
       if (realtime && !paused) {
         await serial(async () => {
-          try {
-            await catchUp();
-          } catch (error) {
-            fail(error);
-          }
+          await catchUpSafely();
           await settle();
           flush();
         });

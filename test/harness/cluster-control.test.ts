@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, type ClusterOptions } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { Cluster } from '../../harness/cluster.js';
+import { useClusters } from './support/clusters.js';
 
 const FIXTURES = new URL('../fixtures/timer-program.mjs', import.meta.url).href;
 
-let open: Cluster[] = [];
-async function start(options: ClusterOptions = {}): Promise<Cluster> {
-  const c = await Cluster.start(options);
-  open.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(open.map((c) => c.stop()));
-  open = [];
-});
+const start = useClusters();
 
 describe('the fake clock inside each worker', () => {
   it('runs setTimeout, setInterval, node:timers, node:timers/promises, Date and performance on virtual time', async () => {

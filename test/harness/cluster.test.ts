@@ -1,16 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useClusters } from './support/clusters.js';
 
-let open: Cluster[] = [];
-async function start(options: Parameters<typeof Cluster.start>[0] = {}): Promise<Cluster> {
-  const c = await Cluster.start(options);
-  open.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(open.map((c) => c.stop()));
-  open = [];
-});
+const start = useClusters();
 
 describe('Cluster (worker threads, deterministic mode)', () => {
   it('elects a leader in virtual time and serves bank operations through a client', async () => {

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, type ClusterOptions } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import type { Cluster } from '../../harness/cluster.js';
+import { useClusters } from './support/clusters.js';
 import { when } from '../../harness/triggers.js';
 
-let open: Cluster[] = [];
-async function start(options: ClusterOptions = {}): Promise<Cluster> {
-  const c = await Cluster.start({ mode: 'realtime', ...options });
-  open.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(open.map((c) => c.stop()));
-  open = [];
-});
+const start = useClusters({ mode: 'realtime' });
 
 /** A real-time gap that lets a running cluster move (a condition-free wait on the cluster). */
 const realGap = (c: Cluster, ms: number): Promise<void> => c.advance(ms);

@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, type ClusterOptions } from '../../harness/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useClusters } from './support/clusters.js';
 import { when } from '../../harness/triggers.js';
 
-let open: Cluster[] = [];
-async function start(options: ClusterOptions = {}): Promise<Cluster> {
-  const c = await Cluster.start(options);
-  open.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(open.map((c) => c.stop()));
-  open = [];
-});
+const start = useClusters();
 
 const carriesEntries = (m: Readonly<Record<string, unknown>>): boolean => Array.isArray(m['entries']) && m['entries'].length > 0;
 

@@ -1,7 +1,8 @@
 import { MemoryStorage } from '../src/node/memory-storage.js';
+import type { ServerStatus } from '../src/node/raft-server.js';
 import { resolveRaftOptions, validateMembers, type RaftOptions } from '../src/raft/config.js';
 import { InvalidConfigError, describe as describeValue } from '../src/raft/errors.js';
-import type { Entry, NodeId, Role } from '../src/raft/types.js';
+import { RAFT_MESSAGE_TYPES, type NodeId, type Role } from '../src/raft/types.js';
 import { BankClient, type ClientOptions } from './client.js';
 import { ClusterStoppedError, ClusterTimeoutError, NodeFailureError, UnknownNodeError } from './errors.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
@@ -10,7 +11,6 @@ import { DEFAULT_NETWORK, Router, type InFlight, type NetworkConfig } from './ne
 import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
 import { nextEvent, type MainTimer, type ScheduledEvent } from './scheduler.js';
 import { ArmedTrigger, validateTrigger, type Observation, type Trigger, type TriggerHit } from './triggers.js';
-import { RAFT_MESSAGE_TYPES } from '../src/raft/types.js';
 
 export type ClusterOptions = {
   /** A count (ids n1..nN) or the ids themselves. Default 3. */
@@ -36,19 +36,9 @@ export type ClusterOptions = {
 
 export type NodeStatus = 'running' | 'paused' | 'crashed' | 'stopped';
 
-export type NodeSnapshot = {
-  readonly id: NodeId;
+/** What `inspect` returns: the Raft server's own status, plus what the harness knows of the node. */
+export type NodeSnapshot = ServerStatus & {
   readonly status: NodeStatus;
-  readonly role: Role;
-  readonly term: number;
-  readonly votedFor: NodeId | null;
-  readonly leaderId: NodeId | null;
-  readonly commitIndex: number;
-  readonly lastApplied: number;
-  readonly log: readonly Entry[];
-  readonly snapshotIndex: number;
-  readonly snapshotTerm: number;
-  readonly app: unknown;
   /** The node's own virtual clock (it stands still while the node is paused). */
   readonly clock: number;
   readonly pendingTimers: readonly PendingTimer[];

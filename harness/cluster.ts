@@ -39,8 +39,12 @@ export type NodeStatus = 'running' | 'paused' | 'crashed' | 'stopped';
 /** What `inspect` returns: the Raft server's own status, plus what the harness knows of the node. */
 export type NodeSnapshot = ServerStatus & {
   readonly status: NodeStatus;
-  /** The node's own virtual clock (it stands still while the node is paused). */
+  /**
+   * The node's own clock. It starts on the cluster's clock and stands still while the node is
+   * paused, so after a pause it runs behind `cluster.now()` by the time spent paused.
+   */
   readonly clock: number;
+  /** Its timers, due times on its own clock. */
   readonly pendingTimers: readonly PendingTimer[];
 };
 
@@ -575,7 +579,7 @@ export class Cluster {
   private async boot(id: NodeId): Promise<void> {
     const n = this.node(id);
     n.incarnation += 1;
-    n.offset = this.clock;
+    n.offset = 0; // a node starts on the global clock; time spent paused later opens a gap
     n.pausedAt = null;
     n.asleepUntil = 0;
     const durable = n.disk.durable();
@@ -595,7 +599,7 @@ export class Cluster {
         program: this.program,
         options: this.programOptions,
         disk: durable,
-        now: 0,
+        now: this.clock,
       },
       {
         controlTimeoutMs: this.options.controlTimeoutMs ?? 10_000,

@@ -133,6 +133,7 @@ describe('faults', () => {
     await cluster.restart(follower);
     const after = await cluster.inspect(follower);
     expect(after).toMatchObject({ status: 'running', term: before.term, votedFor: before.votedFor });
+    expect(after.clock).toBe(cluster.now()); // a restarted node comes back on the cluster's clock
     expect(after.log).toEqual(before.log);
     await cluster.advance(500);
     expect((await cluster.inspect(follower)).app).toEqual({ balance: 10 });

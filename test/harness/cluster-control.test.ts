@@ -7,7 +7,7 @@ const FIXTURES = new URL('../fixtures/timer-program.mjs', import.meta.url).href;
 const start = useClusters();
 
 describe('the fake clock inside each worker', () => {
-  it('runs setTimeout, setInterval, node:timers, node:timers/promises, Date and performance on virtual time', async () => {
+  it('runs setTimeout, setInterval, node:timers, node:timers/promises, Date, performance and timers captured by a library on virtual time', async () => {
     const cluster = await start({ nodes: 1, program: { kind: 'module', url: FIXTURES, name: 'createTimerNode' } });
     await cluster.advance(99);
     expect(((await cluster.inspectRaw('n1')) as { fired: unknown[] }).fired.map((f) => (f as { label: string }).label)).toEqual([
@@ -23,8 +23,10 @@ describe('the fake clock inside each worker', () => {
       { label: 'setInterval tick 3', date: 120, perf: 120 },
       { label: 'node:timers setTimeout 150', date: 150, perf: 150 },
       { label: 'timers/promises 250', date: 250, perf: 250 },
+      { label: 'library setTimeout 300', date: 300, perf: 300 },
+      { label: 'library timers/promises 350', date: 350, perf: 350 },
     ]);
-    expect(state.now).toBe(250); // the node's clock moved only as far as its last event
+    expect(state.now).toBe(350); // the node's clock moved only as far as its last event
   });
 });
 

@@ -29,8 +29,8 @@ export type ClientHost = {
   readonly realtime: boolean;
   record(op: HistoryOperation): void;
   assertLive(call: string): void;
-  /** A hang report from what the main thread knows (no worker calls: it is built synchronously). */
-  hangReport(): string;
+  /** The hang report: every node's state and pending timers. */
+  hangReport(): Promise<string>;
 };
 
 type Outcome = { readonly ok: true; readonly value: BankResult } | { readonly ok: false; readonly error: Error };
@@ -121,11 +121,7 @@ export class BankClient {
   /** Called by the cluster when a reply reaches this client's address. */
   receive(message: unknown): void {
     const reply = message as ClientReply;
-    const handler = this.pending.get(reply.requestId);
-    if (handler) {
-      this.pending.delete(reply.requestId);
-      handler(reply);
-    }
+    this.pending.get(reply.requestId)?.(reply);
   }
 
   private start(input: BankOp, options: OperationOptions): ClientOperation {
@@ -151,46 +147,59 @@ export class BankClient {
     const seq = input.op === 'balance' ? 0 : ++this.seq;
     const retry = this.options.retryInterval ?? 100;
     let retryTimer: number | null = null;
+    /** Every attempt's request id: a late success of an earlier attempt still answers the op. */
+    const attempts: number[] = [];
+    let current = 0;
+    let timedOut = false;
 
     const finish = (outcome: Outcome): void => {
       if (op.settled) return;
       if (retryTimer !== null) this.host.clearTimer(retryTimer);
       this.host.clearTimer(timeoutTimer);
+      for (const id of attempts) this.pending.delete(id);
       if (outcome.ok) {
         record.output = outcome.value;
         record.return = this.host.now();
       }
       op.settle(outcome);
     };
+    const onReply = (reply: ClientReply): void => {
+      if (timedOut) return;
+      if (reply.ok) {
+        finish({ ok: true, value: reply.result as BankResult });
+        return;
+      }
+      if (reply.requestId !== current) return; // a refusal of an attempt already given up on
+      if (retryTimer !== null) this.host.clearTimer(retryTimer);
+      if (reply.error === 'stale-request') {
+        finish({ ok: false, error: new Error(`raft-harness: ${this.id} seq ${seq} was overtaken by a later request of the same client`) });
+        return;
+      }
+      this.follow(reply.leaderHint);
+      retryTimer = this.host.setTimer(this.host.now() + (reply.leaderHint === null ? retry : 1), `${this.id} retry`, attempt);
+    };
     const attempt = (): void => {
-      if (op.settled) return;
+      if (op.settled || timedOut) return;
       const to = this.host.ids[this.target]!;
-      const requestId = this.nextRequest++;
-      this.pending.set(requestId, (reply) => {
-        if (retryTimer !== null) this.host.clearTimer(retryTimer);
-        retryTimer = null;
-        if (reply.ok) {
-          finish({ ok: true, value: reply.result as BankResult });
-          return;
-        }
-        if (reply.error === 'stale-request') {
-          finish({ ok: false, error: new Error(`raft-harness: ${this.id} seq ${seq} was overtaken by a later request of the same client`) });
-          return;
-        }
-        this.follow(reply.leaderHint);
-        retryTimer = this.host.setTimer(this.host.now() + (reply.leaderHint === null ? retry : 1), `${this.id} retry`, attempt);
-      });
-      this.host.send({ type: 'ClientRequest', from: `client:${this.id}`, to, clientId: this.id, seq, requestId, op: input });
+      current = this.nextRequest++;
+      attempts.push(current);
+      this.pending.set(current, onReply);
+      this.host.send({ type: 'ClientRequest', from: `client:${this.id}`, to, clientId: this.id, seq, requestId: current, op: input });
       retryTimer = this.host.setTimer(this.host.now() + retry, `${this.id} retry`, () => {
-        this.pending.delete(requestId);
         this.follow(null);
         attempt();
       });
     };
     const timeoutTimer = this.host.setTimer(deadline, `${this.id} timeout`, () => {
       // An operation that timed out may still take effect later: its output stays unknown.
+      timedOut = true;
+      if (retryTimer !== null) this.host.clearTimer(retryTimer);
       const label = `${this.id} ${describeOp(input)}`;
-      finish({ ok: false, error: new ClusterTimeoutError(label, `no answer within ${timeout} virtual ms`, this.host.hangReport()) });
+      const why = `no answer within ${timeout} virtual ms`;
+      void this.host.hangReport().then(
+        (report) => finish({ ok: false, error: new ClusterTimeoutError(label, why, report) }),
+        (error: unknown) => finish({ ok: false, error: new ClusterTimeoutError(label, why, `(no hang report: ${String(error)})`) }),
+      );
     });
     attempt();
     return op;

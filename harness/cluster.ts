@@ -524,7 +524,7 @@ export class Cluster {
       realtime: this.mode === 'realtime',
       record: (op) => this.historyLog.push(op),
       assertLive: (call) => this.assertLive(call),
-      hangReport: () => this.quickReport(),
+      hangReport: () => this.hangReport(),
     });
     this.clients.set(`client:${id}`, client);
     return client;
@@ -943,17 +943,6 @@ export class Cluster {
       );
     }
     lines.push(`  in flight: ${this.inflight.size === 0 ? 'none' : [...this.inflight.values()].slice(0, 20).map((f) => `${f.type} ${f.from}→${f.to} due ${f.due}`).join('; ')}`);
-    return lines.join('\n');
-  }
-
-  /** The hang report from main-thread knowledge only: next timer instead of every timer. */
-  private quickReport(): string {
-    const lines = [`at virtual time ${this.clock} ms (seed ${this.seed}):`];
-    for (const n of this.nodes.values()) {
-      const next = n.nextTimer === null ? 'none' : `${n.nextTimer + n.offset}`;
-      lines.push(`  ${n.id}: ${n.status}, ${n.role}, term ${n.term}, commit ${n.commitIndex}; next timer: ${next}`);
-    }
-    lines.push(`  in flight: ${this.inflight.size} message(s)`);
     return lines.join('\n');
   }
 

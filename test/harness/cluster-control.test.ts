@@ -105,6 +105,30 @@ describe('pause and resume', () => {
   });
 });
 
+describe('client operations', () => {
+  it('time out in virtual time with a hang report when no leader can be reached', async () => {
+    const cluster = await start({ nodes: 3, seed: 6 });
+    await cluster.waitForLeader();
+    for (const id of cluster.ids) cluster.isolate(id);
+    const client = cluster.client();
+    const error = await client.credit(5, { timeout: 2_000 }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(error).toMatchObject({ name: 'ClusterTimeoutError' });
+    expect(error!.message).toMatch(/timed out waiting for client1 credit\(5\)/);
+    expect(error!.message).toMatch(/n1: running, \w+, term \d+, commit \d+, clock \d+; timers: timeout@\d+/);
+    const op = cluster.history().find((h) => h.client === 'client1')!;
+    expect(op.output).toBeUndefined(); // outcome unknown: it may still take effect later
+  });
+
+  it('are refused locally, without a round trip, when the amount is invalid', async () => {
+    const cluster = await start({ nodes: 3 });
+    expect(await cluster.client().credit(-3)).toEqual({ ok: false, error: 'invalid-amount' });
+    expect(cluster.now()).toBe(0);
+  });
+});
+
 describe('faults', () => {
   it('a partitioned leader is replaced by the majority, and the cluster converges after heal', async () => {
     const cluster = await start({ nodes: 5, seed: 11 });

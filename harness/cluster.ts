@@ -7,7 +7,8 @@ import { BankClient, type ClientOptions } from './client.js';
 import { ClusterStoppedError, ClusterTimeoutError, NodeFailureError, UnknownNodeError } from './errors.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
 import { applyDiskWrites } from './worker/mirrored-storage.js';
-import { DEFAULT_NETWORK, Router, type InFlight, type NetworkConfig } from './network/router.js';
+import { matches, type MessageMatch } from './network/filter.js';
+import { Router, type Counters, type InFlight, type NetworkConfig } from './network/router.js';
 import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
 import { nextEvent, type MainTimer, type ScheduledEvent } from './scheduler.js';
 import { ArmedTrigger, validateTrigger, type Observation, type Trigger, type TriggerHit } from './triggers.js';
@@ -110,7 +111,7 @@ export class Cluster {
   private readonly order: Map<string, number>;
   private readonly router: Router;
   /** Messages on the wire by id (insertion order is send order). */
-  private readonly inflight = new Map<number, InFlight>();
+  private readonly wire = new Map<number, InFlight>();
   private mainTimers: MainTimer[] = [];
   private nextMainTimer = 1;
   private virtualClock = 0;
@@ -121,6 +122,9 @@ export class Cluster {
   private readonly deliveryTimers = new Map<number, NodeJS.Timeout>();
   /** Realtime: wakes the waiting driver when something happened. */
   private poke: (() => void) | null = null;
+  /** Hold rules, and the ids of the messages they hold. */
+  private readonly holds: MessageMatch[] = [];
+  private readonly held = new Set<number>();
   /** Realtime: client timers running on real time. */
   private readonly realTimers = new Map<number, NodeJS.Timeout>();
   /** Realtime: the first trigger hit reported by a worker. */
@@ -153,7 +157,7 @@ export class Cluster {
     this.ids = ids;
     this.seed = options.seed ?? 1;
     this.order = new Map(ids.map((id, i) => [id, i]));
-    this.router = new Router(this.seed, { ...DEFAULT_NETWORK, ...validateNetwork(options.network ?? {}) });
+    this.router = new Router(this.seed, options.network ?? {});
     this.program = options.program ?? { kind: 'builtin', name: 'raft-bank' };
     this.programOptions = options.program === undefined ? { raft } : options.programOptions;
     for (const id of ids) {
@@ -268,9 +272,14 @@ export class Cluster {
     return n.host.call('inspect');
   }
 
-  /** Messages in flight, oldest first. */
-  inflightMessages(): readonly InFlight[] {
-    return [...this.inflight.values()];
+  /** Messages on the wire, in send order; `held` ones wait for release(), deliver() or drop(). */
+  inflight(): Array<InFlight & { readonly held: boolean }> {
+    return [...this.wire.values()].map((f) => ({ ...f, held: this.held.has(f.id) }));
+  }
+
+  /** Messages and bytes sent, per node and per type (every send counts, delivered or not). */
+  counters(): Counters {
+    return this.router.counters();
   }
 
   trace(): readonly TraceEntry[] {
@@ -476,10 +485,88 @@ export class Cluster {
     this.record(id, 'connect', {});
   }
 
-  /** Merges into the current settings (latency range, drop and duplicate rates). */
-  configureNetwork(config: Partial<NetworkConfig>): void {
+  /**
+   * Merges into the current settings: globally, or for one direction of one link
+   * (`{ from, to }`). Latency, drop, duplicate and reorder rates, all drawn from the seed.
+   */
+  configureNetwork(config: Partial<NetworkConfig>, link?: { readonly from: string; readonly to: string }): void {
     this.assertLive('configureNetwork');
-    this.router.configure(validateNetwork(config));
+    if (link !== undefined) {
+      this.endpoint(link.from);
+      this.endpoint(link.to);
+    }
+    this.router.configure(config, link);
+  }
+
+  /** Cuts only the direction from → to: `from` can no longer reach `to`, the reverse still works. */
+  partitionOneWay(from: NodeId | readonly NodeId[], to: NodeId | readonly NodeId[]): void {
+    this.assertLive('partitionOneWay');
+    const sources = typeof from === 'string' ? [from] : from;
+    const targets = typeof to === 'string' ? [to] : to;
+    for (const x of sources) this.node(x);
+    for (const y of targets) this.node(y);
+    for (const x of sources) for (const y of targets) if (x !== y) this.router.cut(x, y);
+    this.record('*', 'partition', { oneWay: true, from: [...sources], to: [...targets] });
+  }
+
+  // ---------------------------------------------------------------- message control
+
+  /** Keeps matching messages (in flight now, and sent from now on) on the wire until released. */
+  hold(filter: MessageMatch = {}): void {
+    this.assertLive('hold');
+    this.checkFilter(filter);
+    this.holds.push(filter);
+    for (const f of this.wire.values()) if (matches(filter, f)) this.held.add(f.id);
+  }
+
+  /**
+   * Lets held messages go: those matching `filter`, or, with no filter, every held message and
+   * every hold rule. Released messages are delivered at their due time, or at once if it passed.
+   */
+  release(filter?: MessageMatch): void {
+    this.assertLive('release');
+    if (filter === undefined) this.holds.length = 0;
+    else this.checkFilter(filter);
+    for (const id of [...this.held]) {
+      const f = this.wire.get(id);
+      if (f === undefined || (filter !== undefined && !matches(filter, f))) continue;
+      this.held.delete(id);
+      if (this.mode === 'realtime' && !this.deliveryTimers.has(id)) this.scheduleDelivery(f);
+    }
+  }
+
+  /** Delivers one message now, held or not, whatever its due time. */
+  async deliver(id: number): Promise<void> {
+    this.assertLive('deliver');
+    const f = this.wire.get(id);
+    if (f === undefined) throw new InvalidConfigError('deliver', id, `the id of a message in flight (${[...this.wire.keys()].slice(0, 20).join(', ') || 'none'})`);
+    this.held.delete(id);
+    if (this.mode === 'realtime') {
+      clearTimeout(this.deliveryTimers.get(id));
+      this.deliveryTimers.delete(id);
+      this.handOver(f);
+      return;
+    }
+    if (this.driving) throw new InvalidConfigError('deliver', id, 'deliver() only when no other wait is in progress');
+    this.driving = true;
+    try {
+      await this.run({ kind: 'message', at: this.clock, flight: f });
+    } finally {
+      this.driving = false;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Removes one message from the wire: it is lost. */
+  drop(id: number): void {
+    this.assertLive('drop');
+    const f = this.wire.get(id);
+    if (f === undefined) throw new InvalidConfigError('drop', id, 'the id of a message in flight');
+    this.wire.delete(id);
+    this.held.delete(id);
+    clearTimeout(this.deliveryTimers.get(id));
+    this.deliveryTimers.delete(id);
+    this.record(f.from, 'drop', { to: f.to, message: f.type, id });
   }
 
   // ---------------------------------------------------------------- crashes
@@ -493,7 +580,7 @@ export class Cluster {
     n.host = null;
     n.status = 'crashed';
     n.nextTimer = null;
-    for (const [fid, f] of this.inflight) if (f.to === id) this.inflight.delete(fid);
+    for (const [fid, f] of this.wire) if (f.to === id) this.wire.delete(fid);
     this.record(id, 'crash', {});
     await host?.terminate();
   }
@@ -560,7 +647,7 @@ export class Cluster {
 
   /** Counters: scheduler events run, messages in flight, trace length. */
   stats(): { events: number; inflight: number; trace: number } {
-    return { events: this.events, inflight: this.inflight.size, trace: this.traceLog.length };
+    return { events: this.events, inflight: this.wire.size, trace: this.traceLog.length };
   }
 
   /** Live workers and outstanding control calls, for leak checks. */
@@ -653,10 +740,7 @@ export class Cluster {
         const message = post.message;
         const routed = this.router.route(n.id, message, this.clock);
         if (this.nodes.get(message.to)?.status === 'crashed') return;
-        for (const f of routed) {
-          this.inflight.set(f.id, f);
-          if (this.mode === 'realtime') this.scheduleDelivery(f);
-        }
+        for (const f of routed) this.put(f);
         if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
         if (this.armed.length > 0) observations.push({ kind: 'sent', node: n.id, message });
         return;
@@ -686,22 +770,44 @@ export class Cluster {
     this.poke?.();
   }
 
+  /** Puts a routed message on the wire, held if a hold rule matches it. */
+  private put(f: InFlight): void {
+    this.wire.set(f.id, f);
+    if (this.holds.some((h) => matches(h, f))) this.held.add(f.id);
+    if (this.mode === 'realtime') this.scheduleDelivery(f);
+  }
+
   /** Realtime: a message travels for its latency in wall time, then goes to its receiver. */
   private scheduleDelivery(f: InFlight): void {
     const timer = setTimeout(() => {
       this.deliveryTimers.delete(f.id);
-      this.inflight.delete(f.id);
-      const client = this.clients.get(f.to);
-      if (client) {
-        client.receive(f.message);
-        this.poke?.();
-        return;
-      }
-      const n = this.nodes.get(f.to);
-      if (n?.host && n.status !== 'crashed' && n.status !== 'stopped') n.host.post({ kind: 'deliver', message: f.message });
+      if (!this.held.has(f.id)) this.handOver(f);
     }, Math.max(0, f.due - this.clock));
     timer.unref();
     this.deliveryTimers.set(f.id, timer);
+  }
+
+  /** Realtime: takes a message off the wire and gives it to its receiver now. */
+  private handOver(f: InFlight): void {
+    this.wire.delete(f.id);
+    const client = this.clients.get(f.to);
+    if (client) {
+      client.receive(f.message);
+      this.poke?.();
+      return;
+    }
+    const n = this.nodes.get(f.to);
+    if (n?.host && n.status !== 'crashed' && n.status !== 'stopped') n.host.post({ kind: 'deliver', message: f.message });
+  }
+
+  private checkFilter(filter: MessageMatch): void {
+    if (filter.from !== undefined) this.endpoint(filter.from);
+    if (filter.to !== undefined) this.endpoint(filter.to);
+  }
+
+  /** A node id, or a client's address. */
+  private endpoint(id: string): void {
+    if (!this.clients.has(id)) this.node(id);
   }
 
   private observe(n: NodeRecord, e: NodeTraceEvent): void {
@@ -755,7 +861,8 @@ export class Cluster {
       nextTimer: n.nextTimer === null ? null : n.nextTimer + n.offset,
       asleepUntil: n.asleepUntil,
     }));
-    return nextEvent(schedulable, this.mainTimers, this.inflight.values(), this.order);
+    const deliverable = this.held.size === 0 ? this.wire.values() : [...this.wire.values()].filter((f) => !this.held.has(f.id));
+    return nextEvent(schedulable, this.mainTimers, deliverable, this.order);
   }
 
   private async run(event: ScheduledEvent): Promise<void> {
@@ -777,7 +884,8 @@ export class Cluster {
         if (this.armed.length > 0 && this.nodes.has(f.to) && this.tripped({ kind: 'receiving', node: f.to, message: f.message })) {
           return; // paused before the receiver saw it: the message stays in flight
         }
-        this.inflight.delete(f.id);
+        this.wire.delete(f.id);
+        this.held.delete(f.id);
         const client = this.clients.get(f.to);
         if (client) {
           client.receive(f.message);
@@ -942,16 +1050,13 @@ export class Cluster {
           `timers: ${timers}; control calls: ${calls}`,
       );
     }
-    lines.push(`  in flight: ${this.inflight.size === 0 ? 'none' : [...this.inflight.values()].slice(0, 20).map((f) => `${f.type} ${f.from}→${f.to} due ${f.due}`).join('; ')}`);
+    lines.push(`  in flight: ${this.wire.size === 0 ? 'none' : [...this.wire.values()].slice(0, 20).map((f) => `${f.type} ${f.from}→${f.to} due ${f.due}`).join('; ')}`);
     return lines.join('\n');
   }
 
   private sendFromClient(clientId: string, message: InFlight['message']): void {
     const from = `client:${clientId}`;
-    for (const f of this.router.route(from, message, this.clock)) {
-      this.inflight.set(f.id, f);
-      if (this.mode === 'realtime') this.scheduleDelivery(f);
-    }
+    for (const f of this.router.route(from, message, this.clock)) this.put(f);
   }
 
   /** A client's timer: on the scheduler's virtual time, or a real timer in realtime mode. */
@@ -1011,24 +1116,6 @@ function resolveIds(nodes: number | readonly string[]): readonly NodeId[] {
     if (id.startsWith('client:')) throw new InvalidConfigError('nodes', id, 'ids that do not start with "client:"');
   }
   return ids;
-}
-
-function validateNetwork(config: Partial<NetworkConfig>): Partial<NetworkConfig> {
-  const out: { -readonly [K in keyof NetworkConfig]?: NetworkConfig[K] } = {};
-  if (config.latency !== undefined) {
-    const l = config.latency;
-    if (!Array.isArray(l) || l.length !== 2 || !l.every((x) => Number.isSafeInteger(x) && x >= 0) || l[0]! > l[1]!) {
-      throw new InvalidConfigError('network.latency', l, 'a pair [min, max] of integers, 0 <= min <= max');
-    }
-    out.latency = [l[0]!, l[1]!];
-  }
-  for (const key of ['drop', 'duplicate'] as const) {
-    const v = config[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new InvalidConfigError(`network.${key}`, v, 'a probability in [0, 1)');
-    out[key] = v;
-  }
-  return out;
 }
 
 function hasPredicate(t: Trigger): boolean {

@@ -73,7 +73,7 @@ describe('pause and resume', () => {
     await cluster.advance(1_000); // the rest of the cluster moves on
     const after = await cluster.inspect(follower);
     expect(after).toEqual(before);
-    const waiting = cluster.inflightMessages().filter((m) => m.to === follower);
+    const waiting = cluster.inflight().filter((m) => m.to === follower);
     expect(waiting.length).toBeGreaterThan(0);
     await cluster.resume(follower);
     // Its clock continues from the paused instant: no timer became overdue, so no election.
@@ -113,7 +113,7 @@ describe('client operations', () => {
     const client = cluster.client();
     const error = await client.credit(5, { timeout: 2_000 }).then(
       () => null,
-      (e: Error) => e,
+      (e: unknown) => e as Error,
     );
     expect(error).toMatchObject({ name: 'ClusterTimeoutError' });
     expect(error!.message).toMatch(/timed out waiting for client1 credit\(5\)/);

@@ -43,7 +43,7 @@ describe('pauseWhen', () => {
     const n2 = await cluster.inspect('n2');
     const candidate = hit.message!['from'] as string;
     expect(n2.votedFor).not.toBe(candidate); // has not voted yet: it has not seen the request
-    expect(cluster.inflightMessages().some((m) => m.to === 'n2' && m.type === 'RequestVote')).toBe(true);
+    expect(cluster.inflight().some((m) => m.to === 'n2' && m.type === 'RequestVote')).toBe(true);
     await cluster.resume();
     await cluster.step();
     expect((await cluster.inspect('n2')).term).toBe(hit.message!['term']);

@@ -1,0 +1,230 @@
+import type * as FakeTimers from '@sinonjs/fake-timers';
+import { createRaftBankNode } from '../../src/apps/bank/program.js';
+import type { NodeProgram, NodeProgramFactory } from '../../src/node/program.js';
+import { createRandom, deriveSeed } from '../../src/raft/random.js';
+import { createPingNode } from '../programs/ping.js';
+import type {
+  BuiltinProgram,
+  DiskWrite,
+  HostInit,
+  NodeTraceEvent,
+  PendingTimer,
+  ProgramSpec,
+  SentMessage,
+  Step,
+  StepReport,
+} from '../protocol.js';
+import type { Observation } from '../triggers.js';
+import { MirroredStorage } from '../worker/mirrored-storage.js';
+
+/** Either an installed clock (worker) or a free-standing one (inline host): the same API. */
+export type Clock = ReturnType<typeof FakeTimers.createClock>;
+
+const BUILTINS: Record<BuiltinProgram, NodeProgramFactory> = {
+  'raft-bank': createRaftBankNode,
+  ping: createPingNode,
+};
+
+export async function loadProgram(spec: ProgramSpec): Promise<NodeProgramFactory> {
+  if (spec.kind === 'builtin') return BUILTINS[spec.name];
+  const mod = (await import(spec.url)) as Record<string, unknown>;
+  const factory = mod[spec.name ?? 'default'];
+  if (typeof factory !== 'function') {
+    throw new TypeError(`raft-harness: ${spec.url} has no function export ${JSON.stringify(spec.name ?? 'default')}`);
+  }
+  return factory as NodeProgramFactory;
+}
+
+type FakeTimer = { id: number; callAt: number; interval?: number };
+
+export type RuntimeHooks = {
+  /** A real setImmediate, to let promise continuations run before a step is declared over. */
+  readonly setImmediate: (callback: () => void) => void;
+  /** Realtime: sends and synced writes go out as they happen instead of with the step report. */
+  readonly immediate?: {
+    readonly send: (message: SentMessage) => void;
+    readonly synced: (writes: readonly DiskWrite[]) => void;
+    readonly failed: (failure: NonNullable<StepReport['failure']>) => void;
+  };
+  /** Trigger evaluation at the exact point (realtime worker). */
+  readonly observe?: (o: Observation) => void;
+  /** Runs program code in the node's context (the inline host routes timers by it). */
+  readonly within?: <T>(fn: () => T) => T;
+};
+
+/**
+ * One node program on a fake clock: what a worker runs and what the inline host runs, the same
+ * code in both, so both hosts produce the same steps. A step handles one input to quiescence and
+ * reports what the node sent, synced and emitted, and when its next timer is due.
+ */
+export class NodeRuntime {
+  readonly init: HostInit;
+  readonly clock: Clock;
+  private readonly hooks: RuntimeHooks;
+  private program: NodeProgram | null = null;
+  private events: NodeTraceEvent[] = [];
+  private sends: SentMessage[] = [];
+  private disk: Array<readonly DiskWrite[]> = [];
+  /** The first exception a handler or timer threw; the node does nothing after it. */
+  failure: StepReport['failure'] = null;
+
+  constructor(init: HostInit, clock: Clock, hooks: RuntimeHooks) {
+    this.init = init;
+    this.clock = clock;
+    this.hooks = hooks;
+  }
+
+  get started(): boolean {
+    return this.program !== null;
+  }
+
+  private within<T>(fn: () => T): T {
+    return this.hooks.within ? this.hooks.within(fn) : fn();
+  }
+
+  async start(): Promise<void> {
+    const init = this.init;
+    try {
+      const factory = await loadProgram(init.program);
+      const storage = new MirroredStorage(init.disk, (writes) => {
+        if (this.hooks.immediate) this.hooks.immediate.synced(writes);
+        else this.disk.push(writes);
+        const last = writes.findLast((w) => w.kind === 'append');
+        if (last?.kind === 'append' && last.entries.length > 0) {
+          this.hooks.observe?.({ kind: 'logIndex', node: init.id, index: last.entries[last.entries.length - 1]!.index });
+        }
+      });
+      this.program = await this.within(() =>
+        factory({
+          id: init.id,
+          members: init.members,
+          peers: init.members.filter((m) => m !== init.id),
+          send: (message) => {
+            if (this.hooks.immediate) this.hooks.immediate.send(message);
+            else this.sends.push(message);
+            this.hooks.observe?.({ kind: 'sent', node: init.id, message });
+          },
+          storage,
+          random: createRandom(deriveSeed(init.seed, `${init.id}#${init.incarnation}`)),
+          emit: (event) => {
+            this.events.push({ time: this.clock.now, event: event as NodeTraceEvent['event'] });
+            this.hooks.observe?.({ kind: 'event', node: init.id, event });
+          },
+          options: init.options,
+        }),
+      );
+    } catch (error) {
+      this.fail(error);
+    }
+    await this.settle();
+  }
+
+  /** Deterministic mode: one event, to quiescence. */
+  async step(step: Step): Promise<StepReport> {
+    if (step.type === 'start') {
+      await this.start();
+    } else if (this.failure === null && this.program !== null) {
+      const program = this.program;
+      try {
+        if (step.type === 'timers') {
+          await this.within(() => this.clock.tickAsync(Math.max(0, step.until - this.clock.now)));
+        } else {
+          await this.advanceTo(step.at);
+          this.within(() => program.onMessage(step.message));
+        }
+      } catch (error) {
+        this.fail(error);
+      }
+      await this.settle();
+    }
+    return this.report();
+  }
+
+  /** Hands a message to the program now (realtime). */
+  deliver(message: unknown): void {
+    if (this.program === null || this.failure !== null) return;
+    const program = this.program;
+    try {
+      this.within(() => program.onMessage(message));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Moves the clock to `at`, firing what falls due; a throwing timer fails the node. */
+  async advanceTo(at: number): Promise<void> {
+    if (at <= this.clock.now) return;
+    const next = this.nextTimer();
+    try {
+      // With nothing due on the way (the usual case: the scheduler runs timers first) this is a
+      // plain synchronous move, saving tickAsync's event-loop hops.
+      if (next === null || next > at) this.clock.tick(at - this.clock.now);
+      else await this.within(() => this.clock.tickAsync(at - this.clock.now));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Lets promise continuations started by the program run: a step is over only when quiet. */
+  settle(): Promise<void> {
+    return new Promise((resolve) => this.hooks.setImmediate(resolve));
+  }
+
+  /** Events emitted since the last call (realtime reports them as they come). */
+  takeEvents(): NodeTraceEvent[] {
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  report(): StepReport {
+    const out: StepReport = {
+      sends: this.sends,
+      disk: this.disk,
+      events: this.events,
+      nextTimer: this.nextTimer(),
+      clock: this.clock.now,
+      failure: this.failure,
+    };
+    this.sends = [];
+    this.disk = [];
+    this.events = [];
+    return out;
+  }
+
+  nextTimer(): number | null {
+    if (this.failure !== null) return null;
+    let next: number | null = null;
+    for (const t of this.timers()) if (next === null || t.callAt < next) next = t.callAt;
+    return next;
+  }
+
+  pendingTimers(): PendingTimer[] {
+    return this.timers()
+      .map((t): PendingTimer => ({ id: t.id, at: t.callAt, kind: t.interval === undefined ? 'timeout' : 'interval' }))
+      .sort((a, b) => a.at - b.at || a.id - b.id);
+  }
+
+  inspect(): unknown {
+    const program = this.program;
+    return program === null ? null : this.within(() => program.inspect());
+  }
+
+  async stop(): Promise<void> {
+    const program = this.program;
+    this.program = null;
+    if (program) await this.within(() => program.stop());
+  }
+
+  fail(error: unknown): void {
+    if (this.failure !== null) return;
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.failure = { name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}` };
+    this.hooks.immediate?.failed(this.failure);
+  }
+
+  private timers(): FakeTimer[] {
+    const map = (this.clock as unknown as { timers?: Map<number, FakeTimer> }).timers;
+    return map ? [...map.values()] : [];
+  }
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { MemoryStorage } from '../src/node/memory-storage.js';
 import type { ServerStatus } from '../src/node/raft-server.js';
 import { resolveRaftOptions, validateMembers, type RaftOptions } from '../src/raft/config.js';
@@ -5,6 +6,8 @@ import { InvalidConfigError, describe as describeValue } from '../src/raft/error
 import { RAFT_MESSAGE_TYPES, type NodeId, type Role } from '../src/raft/types.js';
 import { BankClient, type ClientOptions } from './client.js';
 import { ClusterStoppedError, ClusterTimeoutError, NodeFailureError, UnknownNodeError } from './errors.js';
+import type { NodeHost } from './hosts/host.js';
+import { InlineNodeHost } from './hosts/inline-host.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
 import { applyDiskWrites } from './worker/mirrored-storage.js';
 import { matches, type MessageMatch } from './network/filter.js';
@@ -25,6 +28,11 @@ export type ClusterOptions = {
   readonly seed?: number;
   readonly raft?: Partial<RaftOptions>;
   readonly network?: Partial<NetworkConfig>;
+  /**
+   * Where nodes run: `worker` (default), each in its own worker thread; or `inline`, all in this
+   * thread on their own fake clocks, for fast deterministic sweeps (same trace for a seed).
+   */
+  readonly host?: 'worker' | 'inline';
   /** The node program; default the built-in Raft bank server. */
   readonly program?: ProgramSpec;
   /** Program options for a custom program (the Raft bank gets `{ raft }`). */
@@ -64,7 +72,7 @@ export type HistoryOperation = {
 type NodeRecord = {
   readonly id: NodeId;
   status: NodeStatus;
-  host: WorkerNodeHost | null;
+  host: NodeHost | null;
   incarnation: number;
   /** The simulated disk, held on the main thread so it outlives the worker. */
   disk: MemoryStorage;
@@ -187,6 +195,12 @@ export class Cluster {
     if (options.mode !== undefined && options.mode !== 'deterministic' && options.mode !== 'realtime') {
       throw new InvalidConfigError('mode', options.mode, "'deterministic' or 'realtime'");
     }
+    if (options.host !== undefined && options.host !== 'worker' && options.host !== 'inline') {
+      throw new InvalidConfigError('host', options.host, "'worker' or 'inline'");
+    }
+    if (options.host === 'inline' && options.mode === 'realtime') {
+      throw new InvalidConfigError('host', 'inline', "'worker' in realtime mode (the inline host runs deterministic mode only)");
+    }
     if (options.seed !== undefined && (!Number.isSafeInteger(options.seed) || options.seed < 0)) {
       throw new InvalidConfigError('seed', options.seed, 'an integer >= 0');
     }
@@ -284,6 +298,11 @@ export class Cluster {
 
   trace(): readonly TraceEntry[] {
     return this.traceLog;
+  }
+
+  /** SHA-256 of the trace as JSON: equal hashes mean byte-identical runs. */
+  traceHash(): string {
+    return createHash('sha256').update(JSON.stringify(this.traceLog)).digest('hex');
   }
 
   history(): readonly HistoryOperation[] {
@@ -676,8 +695,7 @@ export class Cluster {
     n.commitIndex = durable.hardState.commit;
     n.applied = 0;
     n.lastIndex = durable.entries.length;
-    n.host = new WorkerNodeHost(
-      {
+    const init = {
         mode: this.mode,
         id,
         members: this.ids,
@@ -687,12 +705,12 @@ export class Cluster {
         options: this.programOptions,
         disk: durable,
         now: this.clock,
-      },
-      {
-        controlTimeoutMs: this.options.controlTimeoutMs ?? 10_000,
-        onPost: (post) => this.realtimePost(n, post),
-      },
-    );
+    };
+    const controlTimeoutMs = this.options.controlTimeoutMs ?? 10_000;
+    n.host =
+      this.options.host === 'inline'
+        ? new InlineNodeHost(init, controlTimeoutMs)
+        : new WorkerNodeHost(init, { controlTimeoutMs, onPost: (post) => this.realtimePost(n, post) });
     n.status = 'running';
     if (this.mode === 'realtime') {
       // The node starts at once; it reports as it goes.

@@ -3,6 +3,7 @@ import { wrap, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { ControlTimeoutError, NodeCrashedError } from '../errors.js';
 import type { HostControl, HostInit, MainPost, Step, StepReport, WorkerPost } from '../protocol.js';
+import type { NodeHost } from './host.js';
 
 /**
  * The compiled worker entry. Node 20 cannot load a .ts worker, so when this module itself runs
@@ -32,7 +33,7 @@ const SPIN_BUDGET_NS = 1_000_000n;
  * data port, and a watch on the worker's exit. Every control call races the exit and a timeout,
  * so a call to a crashed, terminated or hung worker rejects with a named error, never hangs.
  */
-export class WorkerNodeHost {
+export class WorkerNodeHost implements NodeHost {
   readonly id: string;
   private readonly worker: Worker;
   private readonly remote: Remote<HostControl>;

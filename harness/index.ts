@@ -23,7 +23,9 @@ export {
   UnknownNodeError,
 } from './errors.js';
 export { when, type MessageFilter, type Trigger, type TriggerHit } from './triggers.js';
-export { DEFAULT_NETWORK, type InFlight, type NetworkConfig } from './network/router.js';
+export { DEFAULT_NETWORK, type Counters, type InFlight, type Latency, type NetworkConfig, type TrafficCount } from './network/router.js';
+export type { MessageMatch } from './network/filter.js';
+export { checkDeterminism, replayCommand, type DeterminismReport, type Scenario } from './replay.js';
 export { BUILTIN_PROGRAMS, type BuiltinProgram, type ProgramSpec, type PendingTimer } from './protocol.js';
 export { CoreNetwork, type CoreNetworkOptions } from './core-network.js';
 export {

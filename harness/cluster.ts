@@ -10,6 +10,7 @@ import type { NodeHost } from './hosts/host.js';
 import { InlineNodeHost } from './hosts/inline-host.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
 import { applyDiskWrites } from './worker/mirrored-storage.js';
+import { AppliedChecker } from './check/applied.js';
 import { matches, type MessageMatch } from './network/filter.js';
 import { Router, type Counters, type InFlight, type NetworkConfig } from './network/router.js';
 import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
@@ -130,6 +131,8 @@ export class Cluster {
   private readonly deliveryTimers = new Map<number, NodeJS.Timeout>();
   /** Realtime: wakes the waiting driver when something happened. */
   private poke: (() => void) | null = null;
+  /** Election safety and the applier check, on every event. */
+  private readonly checker = new AppliedChecker();
   /** Hold rules, and the ids of the messages they hold. */
   private readonly holds: MessageMatch[] = [];
   private readonly held = new Set<number>();
@@ -695,6 +698,7 @@ export class Cluster {
     n.commitIndex = durable.hardState.commit;
     n.applied = 0;
     n.lastIndex = durable.entries.length;
+    this.checker.restarted(id);
     const init = {
         mode: this.mode,
         id,
@@ -830,11 +834,22 @@ export class Cluster {
 
   private observe(n: NodeRecord, e: NodeTraceEvent): void {
     const ev = e.event;
-    if (ev.type === 'role' && typeof ev['to'] === 'string') n.role = ev['to'] as Role;
-    if (ev.type === 'term' && typeof ev['to'] === 'number') n.term = ev['to'];
-    if (ev.type === 'commit' && typeof ev['to'] === 'number') n.commitIndex = ev['to'];
-    if (ev.type === 'apply' && typeof ev['index'] === 'number') n.applied = ev['index'];
     this.record(n.id, ev.type, ev);
+    try {
+      if (ev.type === 'role' && typeof ev['to'] === 'string') {
+        n.role = ev['to'] as Role;
+        if (n.role === 'leader') this.checker.leader(n.id, Number(ev['term']), this.clock);
+      }
+      if (ev.type === 'term' && typeof ev['to'] === 'number') n.term = ev['to'];
+      if (ev.type === 'commit' && typeof ev['to'] === 'number') n.commitIndex = ev['to'];
+      if (ev.type === 'apply' && typeof ev['index'] === 'number') {
+        n.applied = ev['index'];
+        this.checker.apply(n.id, ev['index'], Number(ev['term']), this.clock);
+      }
+    } catch (error) {
+      // A broken safety property fails every wait, with the event that broke it in the trace.
+      this.failure ??= error as Error;
+    }
   }
 
   /** Feeds armed triggers; on the first hit, pauses every node right here. True if hit. */

@@ -18,7 +18,8 @@ import type { Transport } from './transport.js';
 /** What a node reports about itself, beyond the core's own events. */
 export type NodeEvent =
   | CoreEvent
-  | { readonly type: 'apply'; readonly index: number; readonly term: number; readonly duplicate: boolean }
+  /** Every committed entry, in log order; `duplicate` marks a retried command the session absorbed. */
+  | { readonly type: 'apply'; readonly index: number; readonly term: number; readonly entry: 'noop' | 'command'; readonly duplicate: boolean }
   | { readonly type: 'malformed-message'; readonly error: string };
 
 export type RaftServerOptions = {
@@ -243,11 +244,12 @@ export class RaftServer {
     this.pendingWrites.delete(entry.index);
     if (waiting) this.pendingIndex.delete(`${waiting.request.clientId}#${waiting.request.seq}`);
     if (entry.type === 'noop') {
+      this.options.emit?.({ type: 'apply', index: entry.index, term: entry.term, entry: 'noop', duplicate: false });
       if (waiting) this.replyError(waiting.request, 'not-leader', this.core.status().leaderId);
       return;
     }
     const outcome = this.sessions.apply(entry.command, this.options.stateMachine);
-    this.options.emit?.({ type: 'apply', index: entry.index, term: entry.term, duplicate: outcome.kind !== 'applied' });
+    this.options.emit?.({ type: 'apply', index: entry.index, term: entry.term, entry: 'command', duplicate: outcome.kind !== 'applied' });
     if (!waiting) return;
     const c = entry.command;
     if (c.clientId !== waiting.request.clientId || c.seq !== waiting.request.seq) {

@@ -11,6 +11,7 @@ import { InlineNodeHost } from './hosts/inline-host.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
 import { applyDiskWrites } from './worker/mirrored-storage.js';
 import { AppliedChecker } from './check/applied.js';
+import type { NodeView } from './check/safety.js';
 import { matches, type MessageMatch } from './network/filter.js';
 import { Router, type Counters, type InFlight, type NetworkConfig } from './network/router.js';
 import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
@@ -275,6 +276,19 @@ export class Cluster {
       clock,
       pendingTimers: timers,
     };
+  }
+
+  /**
+   * What the main thread knows of every live node, without asking it: role, term and commit index
+   * from its events, its log as synced to its disk. For checkers and matchers.
+   */
+  views(): NodeView[] {
+    const out: NodeView[] = [];
+    for (const n of this.nodes.values()) {
+      if (n.host === null || n.status === 'crashed' || n.status === 'stopped') continue;
+      out.push({ id: n.id, incarnation: n.incarnation, role: n.role, term: n.term, commitIndex: n.commitIndex, log: n.disk.durable().entries });
+    }
+    return out;
   }
 
   async inspectAll(): Promise<NodeSnapshot[]> {
@@ -716,6 +730,7 @@ export class Cluster {
         ? new InlineNodeHost(init, controlTimeoutMs)
         : new WorkerNodeHost(init, { controlTimeoutMs, onPost: (post) => this.realtimePost(n, post) });
     n.status = 'running';
+    this.record(id, 'start', { incarnation: n.incarnation });
     if (this.mode === 'realtime') {
       // The node starts at once; it reports as it goes.
       n.host.post({ kind: 'step', step: { type: 'start' } });
@@ -760,6 +775,7 @@ export class Cluster {
       }
       case 'send': {
         const message = post.message;
+        this.record(n.id, 'send', { to: message.to, message: message['type'] });
         const routed = this.router.route(n.id, message, this.clock);
         if (this.nodes.get(message.to)?.status === 'crashed') return;
         for (const f of routed) this.put(f);
@@ -904,6 +920,7 @@ export class Cluster {
     switch (event.kind) {
       case 'timer': {
         const n = this.node(event.node);
+        this.record(n.id, 'timer', {});
         const report = await n.host!.step({ type: 'timers', until: this.clock - n.offset });
         await this.absorb(n, report);
         return;

@@ -45,9 +45,14 @@ export async function checkDeterminism(
   return { seeds: seeds.length, mismatches, failures };
 }
 
-/** The one-line command that replays a failing seed of a vitest test. */
+/**
+ * The one-line shell command that replays a failing seed of a vitest test. vitest's `-t` takes a
+ * pattern, so the name's pattern characters are escaped; inside double quotes the shell keeps
+ * those backslashes, and `"`, `$`, `` ` `` and `\` are escaped for the shell.
+ */
 export function replayCommand(seed: number, file?: string, testName?: string): string {
   const target = file === undefined ? '' : ` ${file}`;
-  const name = testName === undefined ? '' : ` -t ${JSON.stringify(testName)}`;
-  return `RAFT_HARNESS_SEED=${seed} npx vitest run${target}${name}`;
+  const pattern = testName?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const quoted = pattern === undefined ? '' : ` -t "${pattern.replace(/["$`]/g, '\\$&')}"`;
+  return `RAFT_HARNESS_SEED=${seed} npx vitest run${target}${quoted}`;
 }

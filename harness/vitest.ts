@@ -2,13 +2,21 @@
  * raft-harness/vitest: a `test` with cluster fixtures, and matchers.
  *
  *   import { test, expect } from 'raft-harness/vitest';
- *   test('elects', ({ network }) => {
- *     const net = network({ nodes: ['a', 'b', 'c'], seed: 1 });
- *     net.runUntil(1_000);
- *     expect(net).toHaveSingleLeader();
+ *   test('elects', async ({ cluster }) => {
+ *     const c = await cluster({ nodes: 5, seed: 7 });
+ *     await c.waitForLeader();
+ *     expect(c).toHaveSingleLeader();
  *   });
+ *
+ * The `cluster` fixture stops every cluster after the test. When the test fails it prints each
+ * cluster's seed with the one-line command that replays it, and saves its trace (JSON) under
+ * `.raft-harness/traces/`. `RAFT_HARNESS_SEED=N` overrides the seed of every cluster a test starts.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { expect, test as base } from 'vitest';
+import { Cluster, type ClusterOptions } from './cluster.js';
+import { replayCommand } from './replay.js';
 import type { NodeId } from '../src/raft/types.js';
 import { entryKey, type NodeView } from './check/safety.js';
 import { CoreNetwork, type CoreNetworkOptions } from './core-network.js';
@@ -64,7 +72,47 @@ export type NetworkOptions = Omit<CoreNetworkOptions, 'nodes' | 'seed'> & {
 };
 export type NetworkFactory = (options: NetworkOptions) => CoreNetwork;
 
-export const test = base.extend<{ network: NetworkFactory }>({
+export type ClusterFactory = (options?: ClusterOptions) => Promise<Cluster>;
+
+/** The seed a test's cluster runs with: RAFT_HARNESS_SEED (replaying a failure) wins. */
+export function effectiveSeed(seed: number | undefined): number {
+  const env = process.env['RAFT_HARNESS_SEED'];
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`raft-harness: RAFT_HARNESS_SEED=${JSON.stringify(env)} is not an integer >= 0`);
+    return n;
+  }
+  return seed ?? 1;
+}
+
+function slug(text: string): string {
+  return text.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-|-$/g, '').slice(0, 120);
+}
+
+export const test = base.extend<{ network: NetworkFactory; cluster: ClusterFactory }>({
+  // Clusters are stopped after the test; a failed test names each seed and how to replay it.
+  cluster: async ({ task }, use) => {
+    const started: Cluster[] = [];
+    await use(async (options = {}) => {
+      const c = await Cluster.start({ ...options, seed: effectiveSeed(options.seed) });
+      started.push(c);
+      return c;
+    });
+    if (task.result?.state === 'fail') {
+      const file = task.file?.filepath === undefined ? undefined : relative(process.cwd(), task.file.filepath);
+      const dir = join(process.cwd(), '.raft-harness', 'traces');
+      mkdirSync(dir, { recursive: true });
+      for (const [i, c] of started.entries()) {
+        const path = join(dir, `${slug(`${file ?? 'test'}-${task.name}`)}-${i + 1}.json`);
+        writeFileSync(path, JSON.stringify({ seed: c.seed, ids: c.ids, trace: c.trace() }, null, 1));
+        console.error(
+          `raft-harness: "${task.name}" failed on cluster ${i + 1} (seed ${c.seed}, virtual time ${c.now()} ms)\n` +
+            `  replay: ${replayCommand(c.seed, file, task.name)}\n  trace:  ${relative(process.cwd(), path)}`,
+        );
+      }
+    }
+    await Promise.all(started.map((c) => c.stop()));
+  },
   // A factory, so a test can build several networks; seeds default to a fixed 1 for replay.
   // eslint-disable-next-line no-empty-pattern
   network: async ({}, use) => {

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { expect, test } from '../../harness/vitest.js';
+import { effectiveSeed, expect, test } from '../../harness/vitest.js';
 
 describe('raft-harness/vitest', () => {
   test('the network fixture builds a seeded cluster; toHaveSingleLeader and toAgreeOnCommitted pass on a healthy one', ({ network }) => {
@@ -15,5 +15,32 @@ describe('raft-harness/vitest', () => {
     const net = network({ nodes: ['a', 'b', 'c'] });
     expect(() => expect(net).toHaveSingleLeader()).toThrow(/found 0 \(none\)[\s\S]*a: follower term 0/);
     expect(net).not.toHaveSingleLeader();
+  });
+});
+
+describe('raft-harness/vitest cluster fixture', () => {
+  test('starts clusters, and the matchers read a Cluster as well as a core network', async ({ cluster }) => {
+    const c = await cluster({ nodes: 3, seed: 5, host: 'inline' });
+    expect(c).not.toHaveSingleLeader();
+    await c.waitForLeader();
+    await c.client().credit(2);
+    expect(c).toHaveSingleLeader();
+    expect(c).toAgreeOnCommitted();
+  });
+
+  test('RAFT_HARNESS_SEED overrides the seed; without it the test’s own seed (or 1) is used', () => {
+    const saved = process.env['RAFT_HARNESS_SEED'];
+    try {
+      delete process.env['RAFT_HARNESS_SEED'];
+      expect(effectiveSeed(9)).toBe(9);
+      expect(effectiveSeed(undefined)).toBe(1);
+      process.env['RAFT_HARNESS_SEED'] = '42';
+      expect(effectiveSeed(9)).toBe(42);
+      process.env['RAFT_HARNESS_SEED'] = 'x';
+      expect(() => effectiveSeed(9)).toThrow(/RAFT_HARNESS_SEED="x" is not an integer >= 0/);
+    } finally {
+      if (saved === undefined) delete process.env['RAFT_HARNESS_SEED'];
+      else process.env['RAFT_HARNESS_SEED'] = saved;
+    }
   });
 });

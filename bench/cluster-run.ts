@@ -1,4 +1,5 @@
 import { benchBusyEvents, benchIdleEvents, benchPauseResume, benchStartToLeader } from './cluster.js';
+import { benchSweep } from './hosts.js';
 import { benchRealtimeOps, benchRealtimePauseResume } from './realtime.js';
 import { best, printTable } from './table.js';
 
@@ -88,6 +89,18 @@ for (const clients of [64, 256, 1024]) {
       (clients >= 256 ? `; target ≥ 10,000 ops/s with many clients in flight (${verdict(r.opsPerSecond >= 10_000)})` : '; fewer clients than the target asks: for scale'),
   ]);
 }
+
+const workerSweep = await benchSweep('worker', 10);
+const inlineSweep = await benchSweep('inline', 100);
+for (const r of [workerSweep, inlineSweep]) {
+  rows.push([
+    `seed sweep, ${r.host} host, 5 nodes`,
+    `${fix(r.perSecond, 1)} simulations/s`,
+    `${r.seeds} seeds of an election + clients + crash/restart + partition scenario in ${fix(r.wallMs, 0)} wall ms (${int(r.events / r.seeds)} events each)`,
+  ]);
+}
+const ratio = inlineSweep.perSecond / workerSweep.perSecond;
+rows.push(['seed sweep, inline vs worker', `${fix(ratio, 1)}×`, `target ≥ 10× for the inline host (${verdict(ratio >= 10)})`]);
 
 printTable(rows);
 const total = Number(process.hrtime.bigint() - began) / 1e9;

@@ -11,7 +11,7 @@ import { InlineNodeHost } from './hosts/inline-host.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
 import { applyDiskWrites } from './worker/mirrored-storage.js';
 import { AppliedChecker } from './check/applied.js';
-import type { NodeView } from './check/safety.js';
+import { SafetyMonitor, SafetyViolationError, type NodeView } from './check/safety.js';
 import { matches, type MessageMatch } from './network/filter.js';
 import { Router, type Counters, type InFlight, type NetworkConfig } from './network/router.js';
 import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
@@ -134,6 +134,8 @@ export class Cluster {
   private poke: (() => void) | null = null;
   /** Election safety and the applier check, on every event. */
   private readonly checker = new AppliedChecker();
+  /** Figure 3's properties over every node's log, after every event (deterministic) or pause. */
+  private readonly monitor = new SafetyMonitor();
   /** Hold rules, and the ids of the messages they hold. */
   private readonly holds: MessageMatch[] = [];
   private readonly held = new Set<number>();
@@ -286,7 +288,7 @@ export class Cluster {
     const out: NodeView[] = [];
     for (const n of this.nodes.values()) {
       if (n.host === null || n.status === 'crashed' || n.status === 'stopped') continue;
-      out.push({ id: n.id, incarnation: n.incarnation, role: n.role, term: n.term, commitIndex: n.commitIndex, log: n.disk.durable().entries });
+      out.push({ id: n.id, incarnation: n.incarnation, role: n.role, term: n.term, commitIndex: n.commitIndex, log: n.disk.peekEntries() });
     }
     return out;
   }
@@ -441,6 +443,7 @@ export class Cluster {
       n.pausedAt = this.clock;
       this.record(n.id, 'pause', {});
     }
+    if (this.mode === 'realtime') this.checkNow(); // realtime: checked whenever the cluster stands still
   }
 
   /** Continues paused nodes from the instant they were paused: nothing became overdue meanwhile. */
@@ -754,6 +757,7 @@ export class Cluster {
       this.observe(n, e);
       if (this.armed.length > 0) observations.push({ kind: 'event', node: n.id, event: e.event });
     }
+    this.checkNow();
     // The step is complete; a trigger it tripped pauses the cluster before anything else runs.
     for (const o of observations) if (this.tripped(o)) break;
     if (report.failure && !this.failure) {
@@ -866,6 +870,31 @@ export class Cluster {
       // A broken safety property fails every wait, with the event that broke it in the trace.
       this.failure ??= error as Error;
     }
+  }
+
+  /**
+   * Runs the safety monitor over every live node now; a violation fails every wait (and is
+   * thrown by checkSafety()).
+   */
+  private checkNow(): void {
+    if (this.failure !== null) return;
+    try {
+      for (const n of this.nodes.values()) {
+        if (n.host !== null && n.applied > n.commitIndex) {
+          throw new SafetyViolationError('applied-within-commit', [n.id], this.clock, `${n.id} applied ${n.applied} beyond its commit index ${n.commitIndex}`);
+        }
+      }
+      this.monitor.observe(this.views(), this.clock);
+    } catch (error) {
+      this.failure = error as Error;
+    }
+  }
+
+  /** Checks every safety property now; throws the first violation seen in this run, if any. */
+  async checkSafety(): Promise<void> {
+    this.assertLive('checkSafety');
+    this.checkNow();
+    if (this.failure instanceof SafetyViolationError) throw this.failure;
   }
 
   /** Feeds armed triggers; on the first hit, pauses every node right here. True if hit. */

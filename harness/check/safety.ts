@@ -20,6 +20,7 @@ export const SAFETY_PROPERTIES = [
   'state-machine-safety',
   'monotonic-term',
   'monotonic-commit',
+  'applied-within-commit',
 ] as const;
 export type SafetyProperty = (typeof SAFETY_PROPERTIES)[number];
 

@@ -67,6 +67,15 @@ export class MemoryStorage implements Storage {
     return structuredClone({ hardState: this.hardState, entries: this.entries });
   }
 
+  /**
+   * The synced log itself, not a copy, for read-only observers that check it after every event
+   * (a copy per event would cost O(log)). Entries are never mutated in place, so identity tells
+   * an observer which entries changed.
+   */
+  peekEntries(): readonly Entry[] {
+    return this.entries;
+  }
+
   setHardState(hardState: HardState): void {
     this.assertOpen('setHardState');
     this.pending.push({ kind: 'hard-state', hardState: structuredClone(hardState) });

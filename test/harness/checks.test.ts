@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AppliedChecker } from '../../harness/check/applied.js';
 import { useClusters } from './support/clusters.js';
 
 const start = useClusters({ host: 'inline' });
@@ -11,9 +12,29 @@ describe('the checks every cluster makes on every event', () => {
     await expect(cluster.advance(100)).rejects.toMatchObject({ name: 'SafetyViolationError', property: 'election-safety', time: 10 });
   });
 
-  it('different entries applied at one index fail the run (state machine safety)', async () => {
+  it('an entry applied beyond the commit index fails the run', async () => {
     const cluster = await start({ nodes: 2, program: program('createDivergentApplyNode') });
-    await expect(cluster.advance(100)).rejects.toThrow(/state-machine-safety at 10 ms on n1, n2: index 1 applied with term 1 on n1 and with term 2 on n2/);
+    await expect(cluster.advance(100)).rejects.toThrow(/applied-within-commit at 10 ms on n1: n1 applied 1 beyond its commit index 0/);
+  });
+
+  it('different entries applied at one index are a state machine safety violation', () => {
+    const checker = new AppliedChecker();
+    checker.apply('n1', 1, 1, 5);
+    expect(() => checker.apply('n2', 1, 2, 7)).toThrow(/state-machine-safety at 7 ms on n1, n2: index 1 applied with term 1 on n1 and with term 2 on n2/);
+  });
+
+  it('two logs holding different entries with the same index and term fail the run (log matching)', async () => {
+    const cluster = await start({ nodes: 2, program: program('createConflictingLogNode') });
+    await expect(cluster.advance(100)).rejects.toMatchObject({ name: 'SafetyViolationError', property: 'log-matching', nodes: ['n1', 'n2'], time: 10 });
+  });
+
+  it('checkSafety() runs every property now and throws the first violation of the run', async () => {
+    const cluster = await start({ nodes: 3, program: program('createTwoLeadersNode') });
+    await cluster.advance(100).catch(() => {});
+    await expect(cluster.checkSafety()).rejects.toMatchObject({ name: 'SafetyViolationError', property: 'election-safety' });
+    const healthy = await start({ nodes: 3, seed: 2 });
+    await healthy.waitForLeader();
+    await expect(healthy.checkSafety()).resolves.toBeUndefined();
   });
 
   it('an entry applied out of order fails the run (the applier check)', async () => {

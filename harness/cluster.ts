@@ -5,7 +5,7 @@ import { resolveRaftOptions, validateMembers, type RaftOptions } from '../src/ra
 import { InvalidConfigError, describe as describeValue } from '../src/raft/errors.js';
 import { RAFT_MESSAGE_TYPES, type NodeId, type Role } from '../src/raft/types.js';
 import { BankClient, type ClientOptions } from './client.js';
-import { ClusterStoppedError, ClusterTimeoutError, NodeFailureError, UnknownNodeError } from './errors.js';
+import { ClusterStoppedError, ClusterTimeoutError, NodeCrashedError, NodeFailureError, UnknownNodeError } from './errors.js';
 import type { NodeHost } from './hosts/host.js';
 import { InlineNodeHost } from './hosts/inline-host.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
@@ -14,7 +14,7 @@ import { AppliedChecker } from './check/applied.js';
 import { SafetyMonitor, SafetyViolationError, type NodeView } from './check/safety.js';
 import { matches, type MessageMatch } from './network/filter.js';
 import { Router, type Counters, type InFlight, type NetworkConfig } from './network/router.js';
-import type { NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
+import type { NodeStopReport, NodeTraceEvent, PendingTimer, ProgramSpec, StepReport, WorkerPost } from './protocol.js';
 import { nextEvent, type MainTimer, type ScheduledEvent } from './scheduler.js';
 import { ArmedTrigger, validateTrigger, type Observation, type Trigger, type TriggerHit } from './triggers.js';
 
@@ -59,6 +59,12 @@ export type NodeSnapshot = ServerStatus & {
   readonly pendingTimers: readonly PendingTimer[];
 };
 
+/** What `stop()` found: each node's outcome, and every timer left pending (with its node). */
+export type StopReport = {
+  readonly nodes: readonly NodeStopReport[];
+  readonly pendingTimers: ReadonlyArray<PendingTimer & { readonly node: string }>;
+};
+
 /** One line of the cluster's trace. */
 export type TraceEntry = { readonly time: number; readonly node: string; readonly type: string; readonly [key: string]: unknown };
 
@@ -80,7 +86,8 @@ type NodeRecord = {
   disk: MemoryStorage;
   /** Node clock = global time - offset; the offset grows by the time spent paused. */
   offset: number;
-  pausedAt: number | null;
+  /** While paused: the node's clock, frozen (fireTimers may move it on); null when not paused. */
+  pausedNodeTime: number | null;
   asleepUntil: number;
   /** In node time. */
   nextTimer: number | null;
@@ -146,6 +153,7 @@ export class Cluster {
   private readonly waiters = new Set<Waiter>();
   private driving = false;
   private stopped = false;
+  private stopReport: StopReport | null = null;
   private failure: Error | null = null;
   private readonly clients = new Map<string, BankClient>();
   private readonly traceLog: TraceEntry[] = [];
@@ -182,7 +190,7 @@ export class Cluster {
         incarnation: 0,
         disk: new MemoryStorage(),
         offset: 0,
-        pausedAt: null,
+        pausedNodeTime: null,
         asleepUntil: 0,
         nextTimer: null,
         clock: 0,
@@ -440,7 +448,7 @@ export class Cluster {
     for (const n of nodes) {
       if (n.status === 'paused') continue;
       n.status = 'paused';
-      n.pausedAt = this.clock;
+      n.pausedNodeTime = this.clock - n.offset;
       this.record(n.id, 'pause', {});
     }
     if (this.mode === 'realtime') this.checkNow(); // realtime: checked whenever the cluster stands still
@@ -452,8 +460,8 @@ export class Cluster {
     const nodes = this.select(which).filter((n) => n.status === 'paused');
     if (this.mode === 'realtime') await Promise.all(nodes.map((n) => n.host!.call('resume', 0)));
     for (const n of nodes) {
-      n.offset += this.clock - n.pausedAt!;
-      n.pausedAt = null;
+      n.offset = this.clock - n.pausedNodeTime!;
+      n.pausedNodeTime = null;
       n.status = 'running';
       this.record(n.id, 'resume', {});
     }
@@ -659,8 +667,14 @@ export class Cluster {
   // ---------------------------------------------------------------- stopping
 
   /** Ends every worker and every wait. Safe to call twice. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Ends every node and every wait, and reports how each node's stop went and which timers it left
+   * pending (a test can assert there are none). Safe to call twice: the second call returns the
+   * same report.
+   */
+  async stop(): Promise<StopReport> {
+    if (this.stopReport !== null) return this.stopReport;
+    if (this.stopped) return { nodes: [], pendingTimers: [] };
     this.stopped = true;
     const error = new ClusterStoppedError('wait: the cluster was stopped');
     for (const w of this.waiters) w.reject(error);
@@ -670,18 +684,68 @@ export class Cluster {
     this.deliveryTimers.clear();
     for (const t of this.realTimers.values()) clearTimeout(t);
     this.realTimers.clear();
-    await Promise.all(
-      [...this.nodes.values()].map(async (n) => {
+    const nodes = await Promise.all(
+      [...this.nodes.values()].map(async (n): Promise<NodeStopReport> => {
         const host = n.host;
         n.host = null;
-        if (n.status !== 'crashed') n.status = 'stopped';
-        await host?.stop();
+        const crashed = n.status === 'crashed';
+        if (!crashed) n.status = 'stopped';
+        if (host === null || crashed) {
+          await host?.terminate();
+          return { id: n.id, outcome: 'crashed', error: null, pendingTimers: [] };
+        }
+        return host.stop();
       }),
     );
+    this.stopReport = {
+      nodes,
+      pendingTimers: nodes.flatMap((r) => r.pendingTimers.map((t) => ({ ...t, node: r.id }))),
+    };
+    return this.stopReport;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+
+  /** A node's pending timers: due time on its clock, kind, and where its code created each. */
+  async pendingTimers(id: NodeId): Promise<PendingTimer[]> {
+    this.assertLive('pendingTimers');
+    const n = this.node(id);
+    if (n.host === null || !n.host.alive) return [];
+    return n.host.call('pendingTimers');
+  }
+
+  /**
+   * Controlled time for one node (the mock-clock technique): pauses it, fires exactly its next
+   * `count` timers on its own clock — the rest of the cluster and the global clock stay where they
+   * are — and reports what is still waiting. What it sends goes on the wire as usual. Deterministic
+   * mode.
+   */
+  async fireTimers(id: NodeId, count = 1): Promise<{ fired: number; clock: number; pendingTimers: PendingTimer[] }> {
+    this.assertLive('fireTimers');
+    if (this.mode !== 'deterministic') throw new InvalidConfigError('fireTimers', 'realtime', "mode 'deterministic'");
+    if (!Number.isSafeInteger(count) || count < 1) throw new InvalidConfigError('count', count, 'an integer >= 1');
+    if (this.driving) throw new InvalidConfigError('fireTimers', id, 'fireTimers() only when no other wait is in progress');
+    const n = this.node(id);
+    if (n.host === null || n.status === 'crashed' || n.status === 'stopped') throw new NodeCrashedError(id, 'fireTimers', `it is ${n.status}`);
+    await this.pause(id);
+    let fired = 0;
+    this.driving = true;
+    try {
+      while (fired < count && n.nextTimer !== null && this.failure === null) {
+        const due = n.nextTimer;
+        this.record(id, 'timer', { fired: 'by fireTimers' });
+        const report = await n.host.step({ type: 'next-timer' });
+        n.pausedNodeTime = Math.max(n.pausedNodeTime ?? due, due);
+        await this.absorb(n, report);
+        fired += 1;
+      }
+    } finally {
+      this.driving = false;
+    }
+    if (this.failure) throw this.failure;
+    return { fired, clock: n.clock, pendingTimers: await n.host.call('pendingTimers') };
   }
 
   /** Counters: scheduler events run, messages in flight, trace length. */
@@ -706,7 +770,7 @@ export class Cluster {
     const n = this.node(id);
     n.incarnation += 1;
     n.offset = 0; // a node starts on the global clock; time spent paused later opens a gap
-    n.pausedAt = null;
+    n.pausedNodeTime = null;
     n.asleepUntil = 0;
     const durable = n.disk.durable();
     n.disk = new MemoryStorage({ initial: durable });
@@ -912,7 +976,7 @@ export class Cluster {
       for (const n of this.nodes.values()) {
         if (n.status !== 'running') continue;
         n.status = 'paused';
-        n.pausedAt = this.clock;
+        n.pausedNodeTime = this.clock - n.offset;
         this.record(n.id, 'pause', {});
       }
     }
@@ -1107,29 +1171,39 @@ export class Cluster {
     }
   }
 
-  /** Per node: status, role, term, commit, clock and pending timers; then what is in flight. */
+  /**
+   * The hang report: per node its status, role, term, commit index, clock, pending timers (due
+   * time on the global clock, and where they were created) and outstanding control calls; then
+   * the messages on the wire (held ones marked) and the last events.
+   */
   async hangReport(): Promise<string> {
     const lines = [`at virtual time ${this.clock} ms (seed ${this.seed}):`];
     for (const n of this.nodes.values()) {
-      let timers = '';
+      let timers: string;
       if (n.host?.alive) {
         try {
           const pending = await n.host.call('pendingTimers');
-          timers = pending.map((t) => `${t.kind}@${t.at + n.offset}`).join(', ') || 'none';
+          timers = pending.length === 0 ? ' none' : pending.map((t) => `\n      ${t.kind}@${t.at + n.offset}${t.site === null ? '' : ` created at ${t.site}`}`).join('');
         } catch (error) {
-          timers = `unknown (${(error as Error).message})`;
+          timers = ` unknown (${(error as Error).message})`;
         }
       } else {
-        timers = 'none (no worker)';
+        timers = ' none (not running)';
       }
       const calls = n.host ? [...n.host.outstanding].join(', ') || 'none' : 'none';
       const sleep = n.asleepUntil > this.clock ? `, stalled until ${n.asleepUntil}` : '';
       lines.push(
-        `  ${n.id}: ${n.status}${sleep}, ${n.role}, term ${n.term}, commit ${n.commitIndex}, clock ${n.clock + n.offset}; ` +
-          `timers: ${timers}; control calls: ${calls}`,
+        `  ${n.id}: ${n.status}${sleep}, ${n.role}, term ${n.term}, commit ${n.commitIndex}, clock ${n.clock + n.offset}; control calls: ${calls}; timers:${timers}`,
       );
     }
-    lines.push(`  in flight: ${this.wire.size === 0 ? 'none' : [...this.wire.values()].slice(0, 20).map((f) => `${f.type} ${f.from}→${f.to} due ${f.due}`).join('; ')}`);
+    const wire = [...this.wire.values()];
+    lines.push(
+      `  on the wire: ${wire.length === 0 ? 'nothing' : ''}` +
+        wire.slice(0, 20).map((f) => `\n    #${f.id} ${f.type} ${f.from}→${f.to} due ${f.due}${this.held.has(f.id) ? ' (held)' : ''}`).join('') +
+        (wire.length > 20 ? `\n    … and ${wire.length - 20} more` : ''),
+    );
+    const last = this.traceLog.slice(-8);
+    lines.push(`  last events:${last.map((e) => `\n    ${e.time} ${e.node} ${e.type}${describeFields(e)}`).join('') || ' none'}`);
     return lines.join('\n');
   }
 
@@ -1195,6 +1269,12 @@ function resolveIds(nodes: number | readonly string[]): readonly NodeId[] {
     if (id.startsWith('client:')) throw new InvalidConfigError('nodes', id, 'ids that do not start with "client:"');
   }
   return ids;
+}
+
+function describeFields(e: TraceEntry): string {
+  const { time: _time, node: _node, type: _type, ...rest } = e;
+  const text = JSON.stringify(rest);
+  return text === '{}' ? '' : ` ${text.length > 120 ? `${text.slice(0, 117)}...` : text}`;
 }
 
 function hasPredicate(t: Trigger): boolean {

@@ -11,8 +11,10 @@ export {
   type HistoryOperation,
   type NodeSnapshot,
   type NodeStatus,
+  type StopReport,
   type TraceEntry,
 } from './cluster.js';
+export { MAX_TIMER_DELAY, TimerOverflowError } from './hosts/node-runtime.js';
 export { BankClient, ClientOperation, type ClientOptions, type OperationOptions } from './client.js';
 export {
   ClusterStoppedError,
@@ -26,7 +28,7 @@ export { when, type MessageFilter, type Trigger, type TriggerHit } from './trigg
 export { DEFAULT_NETWORK, type Counters, type InFlight, type Latency, type NetworkConfig, type TrafficCount } from './network/router.js';
 export type { MessageMatch } from './network/filter.js';
 export { checkDeterminism, replayCommand, type DeterminismReport, type Scenario } from './replay.js';
-export { BUILTIN_PROGRAMS, type BuiltinProgram, type ProgramSpec, type PendingTimer } from './protocol.js';
+export { BUILTIN_PROGRAMS, type BuiltinProgram, type NodeStopReport, type PendingTimer, type ProgramSpec } from './protocol.js';
 export { CoreNetwork, type CoreNetworkOptions } from './core-network.js';
 export {
   SAFETY_PROPERTIES,

@@ -38,7 +38,14 @@ export type HostInit = {
 export type NodeTraceEvent = { readonly time: number; readonly event: { readonly type: string } & Record<string, unknown> };
 
 /** A timer pending on a node's fake clock. */
-export type PendingTimer = { readonly id: number; readonly at: number; readonly kind: 'timeout' | 'interval' };
+export type PendingTimer = {
+  readonly id: number;
+  /** Due time, on the node's clock. */
+  readonly at: number;
+  readonly kind: 'timeout' | 'interval';
+  /** Where the node's code created it (`file:line:column`, with the function), when known. */
+  readonly site: string | null;
+};
 
 /** A message a node sent: plain data addressed by `to`. */
 export type SentMessage = { readonly to: string; readonly [key: string]: unknown };
@@ -84,6 +91,8 @@ export type Step =
   | { readonly type: 'start' }
   /** Fires every timer due at or before `until` (node time), in order. */
   | { readonly type: 'timers'; readonly until: number }
+  /** Fires exactly one timer, the next due, moving the clock to it (controlled time). */
+  | { readonly type: 'next-timer' }
   /** Moves the clock to `at` (node time) and hands `message` to the program. */
   | { readonly type: 'deliver'; readonly at: number; readonly message: unknown };
 
@@ -103,5 +112,16 @@ export type HostControl = {
   /** Realtime: evaluate this trigger here, at the exact point; on a hit, pause and report. */
   arm(trigger: unknown): Promise<void>;
   disarm(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops the program; resolves with the timers it left pending (they are then dropped). */
+  stop(): Promise<PendingTimer[]>;
+};
+
+/** How a node's stop went, and what it left behind. */
+export type NodeStopReport = {
+  readonly id: string;
+  /** `timed-out`: its stop() never completed (often: it waits on a timer that cannot fire). */
+  readonly outcome: 'clean' | 'timed-out' | 'failed' | 'crashed';
+  readonly error: string | null;
+  /** Timers still pending when it stopped (for `timed-out`: what its stop() was waiting on). */
+  readonly pendingTimers: readonly PendingTimer[];
 };

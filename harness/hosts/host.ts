@@ -1,4 +1,4 @@
-import type { HostControl, MainPost, Step, StepReport } from '../protocol.js';
+import type { HostControl, MainPost, NodeStopReport, Step, StepReport } from '../protocol.js';
 
 /** Where a node runs: its own worker thread, or inline in the main thread. Same steps, same results. */
 export interface NodeHost {
@@ -13,6 +13,6 @@ export interface NodeHost {
   post(message: MainPost): void;
   /** Ends the node at once: what it had not synced is lost. */
   terminate(): Promise<void>;
-  /** Stops the program cleanly, then ends the node. */
-  stop(): Promise<void>;
+  /** Stops the program (within the control timeout), then ends the node, and says how it went. */
+  stop(): Promise<NodeStopReport>;
 }

@@ -3,7 +3,7 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import FakeTimers from '@sinonjs/fake-timers';
 import { InvalidConfigError } from '../../src/raft/errors.js';
 import { NodeCrashedError } from '../errors.js';
-import type { HostControl, HostInit, MainPost, Step, StepReport } from '../protocol.js';
+import type { HostControl, HostInit, MainPost, NodeStopReport, Step, StepReport } from '../protocol.js';
 import type { NodeHost } from './host.js';
 import { NodeRuntime, type Clock } from './node-runtime.js';
 
@@ -122,8 +122,7 @@ export class InlineNodeHost implements NodeHost {
       case 'clock':
         return this.runtime.clock.now as R;
       case 'stop':
-        await this.stopProgram();
-        return undefined as R;
+        return (await this.stopProgram()).pendingTimers as R;
       default:
         throw new InvalidConfigError('host', 'inline', `the worker host for ${name}() (realtime mode only)`);
     }
@@ -137,27 +136,34 @@ export class InlineNodeHost implements NodeHost {
     this.exit ??= 'it was terminated';
   }
 
-  async stop(): Promise<void> {
-    if (this.exit === null) await this.stopProgram();
+  async stop(): Promise<NodeStopReport> {
+    const report: NodeStopReport = this.exit === null ? await this.stopProgram() : { id: this.id, outcome: 'crashed', error: this.exit, pendingTimers: [] };
     this.exit ??= 'it was stopped';
+    return report;
   }
 
   /**
    * A program whose stop() never completes (a timer-hang bug: it waits on a timer that will not
-   * fire) is given up on after the limit, as a worker would be terminated.
+   * fire) is given up on after the limit, as a worker would be terminated, and reported.
    */
-  private async stopProgram(): Promise<void> {
+  private async stopProgram(): Promise<NodeStopReport> {
     let timer: NodeJS.Timeout | undefined;
+    const timedOut = Symbol('timed out');
     try {
-      await Promise.race([
+      const outcome = await Promise.race([
         this.runtime.stop(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.stopTimeoutMs);
+        new Promise<typeof timedOut>((resolve) => {
+          timer = setTimeout(() => resolve(timedOut), this.stopTimeoutMs);
           timer.unref();
         }),
       ]);
-    } catch {
-      // A failing stop must not keep the node: it ends regardless, as a worker would.
+      if (outcome === timedOut) {
+        const error = `its stop() did not complete within ${this.stopTimeoutMs} ms of real time`;
+        return { id: this.id, outcome: 'timed-out', error, pendingTimers: this.runtime.pendingTimers() };
+      }
+      return { id: this.id, outcome: 'clean', error: null, pendingTimers: outcome };
+    } catch (error) {
+      return { id: this.id, outcome: 'failed', error: (error as Error).message, pendingTimers: [] };
     } finally {
       clearTimeout(timer);
     }

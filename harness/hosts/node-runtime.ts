@@ -1,6 +1,7 @@
 import type * as FakeTimers from '@sinonjs/fake-timers';
 import { createRaftBankNode } from '../../src/apps/bank/program.js';
 import type { NodeProgram, NodeProgramFactory } from '../../src/node/program.js';
+import { RaftHarnessError } from '../../src/raft/errors.js';
 import { createRandom, deriveSeed } from '../../src/raft/random.js';
 import { createPingNode } from '../programs/ping.js';
 import type {
@@ -37,6 +38,33 @@ export async function loadProgram(spec: ProgramSpec): Promise<NodeProgramFactory
 
 type FakeTimer = { id: number; callAt: number; interval?: number };
 
+/** Node's limit: a longer delay is silently replaced by 1 ms (a classic timer-hang bug). */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** A timer delay above MAX_TIMER_DELAY: Node (and so the fake clock) would fire it after 1 ms. */
+export class TimerOverflowError extends RaftHarnessError {
+  readonly delay: number;
+  readonly site: string | null;
+  constructor(node: string, delay: number, site: string | null) {
+    super(
+      `node ${node} set a timer of ${delay} ms, above Node's limit of ${MAX_TIMER_DELAY} ms: Node fires such a timer after 1 ms` +
+        (site === null ? '' : `; created at ${site}`),
+    );
+    this.name = 'TimerOverflowError';
+    this.delay = delay;
+    this.site = site;
+  }
+}
+
+/** Frames of the harness and of fake-timers, skipped when naming where a timer was created. */
+const INTERNAL_FRAME = /node_modules[\\/]@sinonjs|harness[\\/](hosts|worker)[\\/]|node:internal|node:timers|<anonymous>/;
+
+function siteOf(holder: { stack?: string }): string | null {
+  const lines = (holder.stack ?? '').split('\n').slice(1);
+  const frame = lines.find((l) => !INTERNAL_FRAME.test(l));
+  return frame === undefined ? null : frame.trim().replace(/^at /, '');
+}
+
 export type RuntimeHooks = {
   /** A real setImmediate, to let promise continuations run before a step is declared over. */
   readonly setImmediate: (callback: () => void) => void;
@@ -68,10 +96,41 @@ export class NodeRuntime {
   /** The first exception a handler or timer threw; the node does nothing after it. */
   failure: StepReport['failure'] = null;
 
+  /** Where each pending timer was created, by the fake clock's timer record (freed with it). */
+  private readonly sites = new WeakMap<object, { stack?: string }>();
+
   constructor(init: HostInit, clock: Clock, hooks: RuntimeHooks) {
     this.init = init;
     this.clock = clock;
     this.hooks = hooks;
+    this.instrument('setTimeout');
+    this.instrument('setInterval');
+  }
+
+  /**
+   * Wraps the clock's timer functions (every global, `node:timers` and `node:timers/promises`
+   * timer goes through them) to remember where each timer was created, and to catch delays Node
+   * would silently turn into 1 ms.
+   */
+  private instrument(method: 'setTimeout' | 'setInterval'): void {
+    const clock = this.clock as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = clock[method]!;
+    const sites = this.sites;
+    const timers = (): Map<number, object> | undefined => (this.clock as unknown as { timers?: Map<number, object> }).timers;
+    const wrapper = (...args: unknown[]): unknown => {
+      const handle = original.apply(clock, args);
+      const holder: { stack?: string } = {};
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 8;
+      Error.captureStackTrace(holder, wrapper); // formatted lazily, only if a report asks
+      Error.stackTraceLimit = limit;
+      const record = timers()?.get(Number(handle));
+      if (record !== undefined) sites.set(record, holder);
+      const delay = Number(args[1] ?? 0);
+      if (delay > MAX_TIMER_DELAY) this.fail(new TimerOverflowError(this.init.id, delay, siteOf(holder)));
+      return handle;
+    };
+    clock[method] = wrapper;
   }
 
   get started(): boolean {
@@ -128,6 +187,8 @@ export class NodeRuntime {
       try {
         if (step.type === 'timers') {
           await this.within(() => this.clock.tickAsync(Math.max(0, step.until - this.clock.now)));
+        } else if (step.type === 'next-timer') {
+          await this.within(() => this.clock.nextAsync());
         } else {
           await this.advanceTo(step.at);
           this.within(() => program.onMessage(step.message));
@@ -201,7 +262,10 @@ export class NodeRuntime {
 
   pendingTimers(): PendingTimer[] {
     return this.timers()
-      .map((t): PendingTimer => ({ id: t.id, at: t.callAt, kind: t.interval === undefined ? 'timeout' : 'interval' }))
+      .map((t): PendingTimer => {
+        const holder = this.sites.get(t);
+        return { id: t.id, at: t.callAt, kind: t.interval === undefined ? 'timeout' : 'interval', site: holder === undefined ? null : siteOf(holder) };
+      })
       .sort((a, b) => a.at - b.at || a.id - b.id);
   }
 
@@ -210,10 +274,12 @@ export class NodeRuntime {
     return program === null ? null : this.within(() => program.inspect());
   }
 
-  async stop(): Promise<void> {
+  /** Stops the program and returns the timers it left pending. */
+  async stop(): Promise<PendingTimer[]> {
     const program = this.program;
     this.program = null;
     if (program) await this.within(() => program.stop());
+    return this.pendingTimers();
   }
 
   fail(error: unknown): void {

@@ -2,7 +2,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { wrap, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { ControlTimeoutError, NodeCrashedError } from '../errors.js';
-import type { HostControl, HostInit, MainPost, Step, StepReport, WorkerPost } from '../protocol.js';
+import type { HostControl, HostInit, MainPost, NodeStopReport, Step, StepReport, WorkerPost } from '../protocol.js';
 import type { NodeHost } from './host.js';
 
 /**
@@ -145,7 +145,7 @@ export class WorkerNodeHost implements NodeHost {
    * on the data port, raced against the worker's exit and the real-time limit.
    */
   async step(step: Step): Promise<StepReport> {
-    const label = step.type === 'deliver' ? `step(deliver at ${step.at})` : step.type === 'timers' ? `step(timers until ${step.until})` : 'step(start)';
+    const label = step.type === 'deliver' ? `step(deliver at ${step.at})` : step.type === 'timers' ? `step(timers until ${step.until})` : `step(${step.type})`;
     if (this.exit !== null) throw new NodeCrashedError(this.id, label, this.exit);
     this.outstanding.add(label);
     try {
@@ -166,15 +166,24 @@ export class WorkerNodeHost implements NodeHost {
     await this.worker.terminate();
   }
 
-  /** Stops the program cleanly, then the worker. */
-  async stop(): Promise<void> {
-    if (this.exit === null) {
+  /**
+   * Stops the program, then the worker. A stop() that does not complete within the control
+   * timeout is reported with the timers the node was waiting on, and the worker is terminated.
+   */
+  async stop(): Promise<NodeStopReport> {
+    let report: NodeStopReport;
+    if (this.exit !== null) {
+      report = { id: this.id, outcome: 'crashed', error: this.exit, pendingTimers: [] };
+    } else {
       try {
-        await this.call('stop');
-      } catch {
-        // A failed or hung program must not keep the worker alive: terminate regardless.
+        report = { id: this.id, outcome: 'clean', error: null, pendingTimers: await this.call('stop') };
+      } catch (error) {
+        const timedOut = error instanceof ControlTimeoutError;
+        const pendingTimers = timedOut ? await this.call('pendingTimers').catch(() => []) : [];
+        report = { id: this.id, outcome: timedOut ? 'timed-out' : 'failed', error: (error as Error).message, pendingTimers };
       }
     }
     await this.terminate();
+    return report;
   }
 }

@@ -17,6 +17,9 @@ const real = {
   now: () => realPerformanceNow(),
 };
 
+// Stacks in hang reports (where a timer was created) name the TypeScript sources, not dist/.
+process.setSourceMapsEnabled(true);
+
 const init = (workerData as { init: HostInit }).init;
 const clock = FakeTimers.install({
   now: init.now,

@@ -177,7 +177,7 @@ export function startHost(clock: Clock, real: RealTimers): void {
       paused = true;
       if (pump !== undefined) real.clearTimeout(pump);
       try {
-        await runtime.stop();
+        return await runtime.stop();
       } finally {
         (clock as unknown as { uninstall(): void }).uninstall();
         dataPort.close();

@@ -90,7 +90,7 @@ describe('pause and resume', () => {
     const error = await cluster.waitForLeader({ timeout: 60_000 }).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'ClusterTimeoutError' });
     expect((error as Error).message).toMatch(/nothing is scheduled/);
-    expect((error as Error).message).toMatch(/n1: paused, follower, term 0[\s\S]*timers: timeout@\d+/);
+    expect((error as Error).message).toMatch(/n1: paused, follower, term 0[\s\S]*timers:\s+timeout@\d+ created at RaftServer.armTimer/);
     expect(cluster.now()).toBe(0);
   });
 
@@ -117,7 +117,8 @@ describe('client operations', () => {
     );
     expect(error).toMatchObject({ name: 'ClusterTimeoutError' });
     expect(error!.message).toMatch(/timed out waiting for client1 credit\(5\)/);
-    expect(error!.message).toMatch(/n1: running, \w+, term \d+, commit \d+, clock \d+; timers: timeout@\d+/);
+    expect(error!.message).toMatch(/n1: running, \w+, term \d+, commit \d+, clock \d+; control calls: none; timers:\n +timeout@\d+ created at .*raft-server/);
+    expect(error!.message).toMatch(/on the wire:[\s\S]*last events:/);
     const op = cluster.history().find((h) => h.client === 'client1')!;
     expect(op.output).toBeUndefined(); // outcome unknown: it may still take effect later
   });

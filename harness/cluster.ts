@@ -509,26 +509,19 @@ export class Cluster {
     this.record('*', 'heal', {});
   }
 
-  /** Cuts a node off from every other node and client. */
+  /** Cuts a node off from every other node and client, clients created later included. */
   isolate(id: NodeId): void {
     this.assertLive('isolate');
     this.node(id);
-    for (const other of this.endpoints()) {
-      if (other === id) continue;
-      this.router.cut(id, other);
-      this.router.cut(other, id);
-    }
+    this.router.isolate(id);
     this.record(id, 'isolate', {});
   }
 
-  /** Undoes isolate() for one node. */
+  /** Reconnects a node: ends its isolation and every cut to or from it. */
   connect(id: NodeId): void {
     this.assertLive('connect');
     this.node(id);
-    for (const other of this.endpoints()) {
-      this.router.connect(id, other);
-      this.router.connect(other, id);
-    }
+    this.router.reconnect(id);
     this.record(id, 'connect', {});
   }
 
@@ -1236,10 +1229,6 @@ export class Cluster {
       this.realTimers.delete(id);
     }
     this.mainTimers = this.mainTimers.filter((t) => t.id !== id);
-  }
-
-  private endpoints(): string[] {
-    return [...this.ids, ...this.clients.keys()];
   }
 
   private node(id: unknown): NodeRecord {

@@ -87,6 +87,8 @@ export class Router {
   private readonly random: Random;
   /** Directed cuts `from>to`. */
   private readonly cuts = new Set<string>();
+  /** Endpoints cut off from everyone, including endpoints (clients) that appear later. */
+  private readonly isolated = new Set<string>();
   private nextId = 1;
   private readonly total: TrafficCount = { messages: 0, bytes: 0 };
   private readonly byNode = new Map<string, TrafficCount>();
@@ -119,11 +121,25 @@ export class Router {
   }
 
   isCut(from: string, to: string): boolean {
-    return this.cuts.has(`${from}>${to}`);
+    return this.isolated.has(from) || this.isolated.has(to) || this.cuts.has(`${from}>${to}`);
+  }
+
+  isolate(id: string): void {
+    this.isolated.add(id);
+  }
+
+  /** Ends an isolation and every cut to or from `id`. */
+  reconnect(id: string): void {
+    this.isolated.delete(id);
+    for (const cut of [...this.cuts]) {
+      const [from, to] = cut.split('>');
+      if (from === id || to === id) this.cuts.delete(cut);
+    }
   }
 
   heal(): void {
     this.cuts.clear();
+    this.isolated.clear();
   }
 
   counters(): Counters {

@@ -83,6 +83,26 @@ describe('partitions', () => {
   });
 });
 
+describe('isolate', () => {
+  it('cuts the node off from clients created later too, and connect() undoes it', async () => {
+    const cluster = await start({ nodes: 3, seed: 1 });
+    const leader = await cluster.waitForLeader();
+    await cluster.advance(100);
+    cluster.isolate(leader);
+    const late = cluster.client({ node: leader });
+    const outcome = await late.credit(5, { timeout: 200 }).then(
+      () => 'answered',
+      (e: unknown) => (e as Error).name,
+    );
+    expect(outcome).toBe('ClusterTimeoutError');
+    const reached = cluster.trace().filter((e) => e.type === 'deliver' && e.node === leader && String(e['from']).startsWith('client:'));
+    expect(reached).toEqual([]);
+    expect((await cluster.inspect(leader)).log.filter((e) => e.type === 'command')).toEqual([]);
+    cluster.connect(leader);
+    expect(await cluster.client().credit(7)).toEqual({ ok: true, balance: 7 });
+  });
+});
+
 describe('network settings', () => {
   it('per-link latency applies to that direction only', async () => {
     const cluster = await start({ nodes: 3, seed: 15, network: { latency: [2, 2] } });

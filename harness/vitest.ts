@@ -56,12 +56,45 @@ expect.extend({
       message: () => `expected nodes ${this.isNot ? 'not ' : ''}to agree on the first ${commit} entries:\n${describeViews(views)}`,
     };
   },
+  /** Every live node has committed `index` (or, with `{ nodes }`, at least that many have). */
+  toHaveCommitted(received: unknown, index: number, options: { nodes?: number } = {}) {
+    if (!isObservable(received)) return { pass: false, message: () => 'expected a cluster (something with views())' };
+    const views = received.views();
+    const needed = options.nodes ?? views.length;
+    const have = views.filter((v) => v.commitIndex >= index).length;
+    return {
+      pass: have >= needed,
+      message: () =>
+        `expected ${this.isNot ? 'fewer than ' : ''}${needed} node(s) to have committed index ${index}, ${have} have:\n${describeViews(views)}`,
+    };
+  },
+  /** Every live node holds exactly the same log (as synced). */
+  toAgreeOnLog(received: unknown) {
+    if (!isObservable(received)) return { pass: false, message: () => 'expected a cluster (something with views())' };
+    const views = received.views();
+    const logs = views.map((v) => v.log.map(entryKey).join(','));
+    let firstDiff = -1;
+    const longest = Math.max(...views.map((v) => v.log.length));
+    for (let i = 0; i < longest && firstDiff < 0; i++) {
+      const at = new Set(views.map((v) => (v.log[i] === undefined ? '(none)' : entryKey(v.log[i]!))));
+      if (at.size > 1) firstDiff = i + 1;
+    }
+    return {
+      pass: logs.every((l) => l === logs[0]),
+      message: () =>
+        this.isNot
+          ? `expected the logs to differ, but all ${views.length} nodes hold the same ${longest} entries`
+          : `expected every node to hold the same log; they first differ at index ${firstDiff}:\n${describeViews(views)}`,
+    };
+  },
 });
 
 declare module 'vitest' {
   interface Matchers<T = any> {
     toHaveSingleLeader(): T;
     toAgreeOnCommitted(): T;
+    toHaveCommitted(index: number, options?: { nodes?: number }): T;
+    toAgreeOnLog(): T;
   }
 }
 

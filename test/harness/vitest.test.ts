@@ -26,6 +26,16 @@ describe('raft-harness/vitest cluster fixture', () => {
     await c.client().credit(2);
     expect(c).toHaveSingleLeader();
     expect(c).toAgreeOnCommitted();
+    expect(c).toHaveCommitted(2, { nodes: 1 }); // the leader's no-op, then the credit
+    await c.advance(100); // followers learn the commit index with the next message
+    expect(c).toHaveCommitted(2);
+    expect(c).not.toHaveCommitted(3);
+    expect(c).toAgreeOnLog();
+    c.isolate(c.ids[0]!);
+    await c.client().credit(1);
+    await c.advance(50);
+    expect(() => expect(c).toAgreeOnLog()).toThrow(/they first differ at index 3/);
+    expect(c).toHaveCommitted(3, { nodes: 2 });
   });
 
   test('RAFT_HARNESS_SEED overrides the seed; without it the test’s own seed (or 1) is used', () => {

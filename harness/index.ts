@@ -27,6 +27,7 @@ export {
 export { when, type MessageFilter, type Trigger, type TriggerHit } from './triggers.js';
 export { DEFAULT_NETWORK, type Counters, type InFlight, type Latency, type NetworkConfig, type TrafficCount } from './network/router.js';
 export type { MessageMatch } from './network/filter.js';
+export { expectCommitWithin, expectLeaderWithin, LivenessError } from './check/liveness.js';
 export { checkDeterminism, replayCommand, type DeterminismReport, type Scenario } from './replay.js';
 export { BUILTIN_PROGRAMS, type BuiltinProgram, type NodeStopReport, type PendingTimer, type ProgramSpec } from './protocol.js';
 export { CoreNetwork, type CoreNetworkOptions } from './core-network.js';

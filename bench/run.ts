@@ -1,4 +1,5 @@
 import { benchCoreThroughput, benchHeartbeatStep } from './core.js';
+import { benchLinearizability } from './linearizability.js';
 import { best, printTable } from './table.js';
 
 /**
@@ -28,5 +29,13 @@ for (const nodes of [3, 5]) {
 const hb = Math.min(benchHeartbeatStep(), benchHeartbeatStep(), benchHeartbeatStep());
 rows.push(['step: heartbeat at a follower', `${hb.toFixed(3)} µs/step`, 'empty AppendEntries + Ready']);
 
+for (const ops of [1_000, 10_000]) {
+  const r = await best(3, () => benchLinearizability(ops), (x) => -x.ms);
+  rows.push([
+    `linearizability check, kv, ${ops.toLocaleString('en-US')} ops, 5 clients`,
+    `${r.ms.toFixed(1)} ms`,
+    `result ${r.result}; heap +${(r.heapDeltaBytes / 1e6).toFixed(1)} MB; ${r.cachedStates.toLocaleString('en-US')} cached states, ${r.partitions} partitions`,
+  ]);
+}
 printTable(rows);
 console.log(`\nnode ${process.version}, ${process.platform}/${process.arch}`);

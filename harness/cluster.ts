@@ -11,6 +11,8 @@ import { InlineNodeHost } from './hosts/inline-host.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
 import { applyDiskWrites } from './worker/mirrored-storage.js';
 import { AppliedChecker } from './check/applied.js';
+import { checkLinearizable, type CheckOptions, type CheckResult } from './check/linearizability.js';
+import { models } from './check/models.js';
 import { SafetyMonitor, SafetyViolationError, type NodeView } from './check/safety.js';
 import { matches, type MessageMatch } from './network/filter.js';
 import { Router, type Counters, type InFlight, type NetworkConfig } from './network/router.js';
@@ -336,6 +338,15 @@ export class Cluster {
     return this.historyLog.map((op) => ({ ...op }));
   }
 
+  /**
+   * Checks the client history against the bank model: was every operation's answer consistent
+   * with some order of the operations that respects real (virtual) time? Timed-out operations
+   * may or may not have taken effect. A search past its budget answers 'unknown', never 'ok'.
+   */
+  async checkLinearizability(options: CheckOptions = {}): Promise<CheckResult> {
+    return checkLinearizable(this.history(), models.bank(), options);
+  }
+
   // ---------------------------------------------------------------- moving time
 
   /** Lets `ms` of virtual time pass. */
@@ -356,7 +367,7 @@ export class Cluster {
     try {
       await this.run(event);
     } finally {
-      this.driving = false;
+      this.releaseDriver();
     }
     if (this.failure) throw this.failure;
     return true;
@@ -592,7 +603,7 @@ export class Cluster {
     try {
       await this.run({ kind: 'message', at: this.clock, flight: f });
     } finally {
-      this.driving = false;
+      this.releaseDriver();
     }
     if (this.failure) throw this.failure;
   }
@@ -735,7 +746,7 @@ export class Cluster {
         fired += 1;
       }
     } finally {
-      this.driving = false;
+      this.releaseDriver();
     }
     if (this.failure) throw this.failure;
     return { fired, clock: n.clock, pendingTimers: await n.host.call('pendingTimers') };
@@ -1040,6 +1051,16 @@ export class Cluster {
   }
 
   /**
+   * Ends a stretch of driving. A wait registered meanwhile saw the cluster driven and started no
+   * driver of its own (it may even have come in the last moment of a driver's shutdown): start
+   * one for it now, or it would never be driven.
+   */
+  private releaseDriver(): void {
+    this.driving = false;
+    if (this.waiters.size > 0 && !this.stopped) void (this.mode === 'realtime' ? this.driveRealtime() : this.drive());
+  }
+
+  /**
    * Registers a wait and makes sure one driver runs the scheduler while any wait is pending.
    * Several concurrent waits share that driver.
    */
@@ -1086,7 +1107,7 @@ export class Cluster {
       for (const w of this.waiters) w.reject(error as Error);
       this.waiters.clear();
     } finally {
-      this.driving = false;
+      this.releaseDriver();
     }
   }
 
@@ -1148,7 +1169,7 @@ export class Cluster {
       for (const w of this.waiters) w.reject(error as Error);
       this.waiters.clear();
     } finally {
-      this.driving = false;
+      this.releaseDriver();
     }
   }
 

@@ -28,6 +28,19 @@ export { when, type MessageFilter, type Trigger, type TriggerHit } from './trigg
 export { DEFAULT_NETWORK, type Counters, type InFlight, type Latency, type NetworkConfig, type TrafficCount } from './network/router.js';
 export type { MessageMatch } from './network/filter.js';
 export { expectCommitWithin, expectLeaderWithin, LivenessError } from './check/liveness.js';
+export {
+  checkLinearizable,
+  InvalidHistoryError,
+  InvalidModelError,
+  partitionBy,
+  type CheckOptions,
+  type CheckResult,
+  type Model,
+  type Operation,
+  type OperationReport,
+  type Violation,
+} from './check/linearizability.js';
+export { models } from './check/models.js';
 export { checkDeterminism, replayCommand, type DeterminismReport, type Scenario } from './replay.js';
 export { BUILTIN_PROGRAMS, type BuiltinProgram, type NodeStopReport, type PendingTimer, type ProgramSpec } from './protocol.js';
 export { CoreNetwork, type CoreNetworkOptions } from './core-network.js';

@@ -18,6 +18,8 @@ import { expect, test as base } from 'vitest';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { replayCommand } from './replay.js';
 import type { NodeId } from '../src/raft/types.js';
+import { checkLinearizable, type CheckOptions, type Model, type Operation } from './check/linearizability.js';
+import { models } from './check/models.js';
 import { entryKey, type NodeView } from './check/safety.js';
 import { CoreNetwork, type CoreNetworkOptions } from './core-network.js';
 
@@ -68,6 +70,19 @@ expect.extend({
         `expected ${this.isNot ? 'fewer than ' : ''}${needed} node(s) to have committed index ${index}, ${have} have:\n${describeViews(views)}`,
     };
   },
+  /** The client history is linearizable (bank model), or with `model`, against that model. */
+  toBeLinearizable(received: unknown, model: Model<unknown> = models.bank() as Model<unknown>, options: CheckOptions = {}) {
+    const history = (received as { history?: () => readonly Operation[] })?.history;
+    if (typeof history !== 'function') return { pass: false, message: () => 'expected a cluster (something with history())' };
+    const result = checkLinearizable(history.call(received), model, options);
+    return {
+      pass: result.result === 'ok',
+      message: () =>
+        this.isNot
+          ? `expected the history not to be linearizable, but it is (${result.summary})`
+          : `expected a linearizable history, got '${result.result}': ${result.summary}`,
+    };
+  },
   /** Every live node holds exactly the same log (as synced). */
   toAgreeOnLog(received: unknown) {
     if (!isObservable(received)) return { pass: false, message: () => 'expected a cluster (something with views())' };
@@ -95,6 +110,7 @@ declare module 'vitest' {
     toAgreeOnCommitted(): T;
     toHaveCommitted(index: number, options?: { nodes?: number }): T;
     toAgreeOnLog(): T;
+    toBeLinearizable(model?: Model<unknown>, options?: CheckOptions): T;
   }
 }
 

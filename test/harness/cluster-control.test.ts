@@ -222,3 +222,30 @@ describe('bad input and stop', () => {
     expect(handles()).toBe(baseline);
   });
 });
+
+describe('the driver', () => {
+  // A wait registered in the moment a driver winds down (it saw `driving` still true, so it did
+  // not start one) must still be driven to its end. Both spacings of microtasks are swept.
+  it('drives a wait registered while the previous driver winds down', async () => {
+    for (let checkHops = 0; checkHops < 4; checkHops++) {
+      for (let testHops = 0; testHops < 6; testHops++) {
+        const cluster = await start({ nodes: 3, seed: 1, host: 'inline' });
+        await cluster.advance(300);
+        let aDone = false;
+        const a = cluster.advance(100);
+        void a.then(() => (aDone = true));
+        const b = cluster.runUntil(async () => {
+          for (let i = 0; i < checkHops; i++) await null;
+          return aDone;
+        });
+        await a;
+        for (let i = 0; i < testHops; i++) await null;
+        const c = cluster.advance(10);
+        await b;
+        await c;
+        expect(cluster.now()).toBeGreaterThanOrEqual(410);
+        await cluster.stop();
+      }
+    }
+  });
+});

@@ -54,3 +54,33 @@ describe('raft-harness/vitest cluster fixture', () => {
     }
   });
 });
+
+describe('linearizability of a cluster’s client history', () => {
+  test('concurrent clients across a leader crash: the history is linearizable', async ({ cluster }) => {
+    const c = await cluster({ nodes: 5, seed: 8, host: 'inline', network: { drop: 0.05 } });
+    const leader = await c.waitForLeader();
+    const clients = [c.client(), c.client(), c.client()];
+    const work = clients.map(async (client, k) => {
+      for (let i = 0; i < 5; i++) {
+        await client.credit(k + 1, { timeout: 10_000 });
+        await client.balance({ timeout: 10_000 });
+      }
+    });
+    await c.advance(30);
+    await c.crash(leader);
+    await Promise.all(work);
+    expect((await c.checkLinearizability()).result).toBe('ok');
+    expect(c).toBeLinearizable();
+  });
+
+  test('a history that no order explains is reported as a violation', () => {
+    const fake = {
+      history: () => [
+        { client: 'a', input: { op: 'credit', amount: 5 }, call: 0, return: 10, output: { ok: true, balance: 5 } },
+        { client: 'b', input: { op: 'balance' }, call: 20, return: 30, output: { ok: true, balance: 0 } },
+      ],
+    };
+    expect(fake).not.toBeLinearizable();
+    expect(() => expect(fake).toBeLinearizable()).toThrow(/expected a linearizable history, got 'violation'/);
+  });
+});

@@ -24,14 +24,7 @@ async function scenario(options: ClusterOptions): Promise<string> {
 }
 
 describe('the inline host', () => {
-  it('produces the same trace as the worker host for the same seed (20 seeds)', async () => {
-    for (let seed = 1; seed <= 20; seed++) {
-      const worker = await scenario({ seed, host: 'worker' });
-      const inline = await scenario({ seed, host: 'inline' });
-      expect(inline, `seed ${seed}`).toBe(worker);
-    }
-  });
-
+  // Trace equality with the worker host on 200 seeds: host-equality.test.ts.
   it('different seeds give different traces', async () => {
     expect(await scenario({ seed: 1, host: 'inline' })).not.toBe(await scenario({ seed: 2, host: 'inline' }));
   });

@@ -1,4 +1,6 @@
 import { benchBusyEvents, benchIdleEvents, benchPauseResume, benchStartToLeader } from './cluster.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchSweep } from './hosts.js';
 import { benchRealtimeOps, benchRealtimePauseResume } from './realtime.js';
 import { best, printTable } from './table.js';
@@ -100,6 +102,20 @@ for (const r of [workerSweep, inlineSweep]) {
   ]);
 }
 const ratio = inlineSweep.perSecond / workerSweep.perSecond;
+{
+  // The scenario suite as a user runs it (vitest, both cores), timed end to end.
+  const vitest = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', import.meta.url));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const t = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, [vitest, 'run', 'test/scenarios'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const counted = /(\d+) passed, (\d+) failed/.exec(run.stdout);
+  rows.push([
+    'scenario suite (MIT 3A–3C ports + seed scenarios)',
+    `${fix(seconds, 1)} s wall`,
+    `npx vitest run test/scenarios: ${counted ? `${counted[1]} passed, ${counted[2]} failed` : `exit ${run.status}`}; the MIT tester takes about 3 minutes for 3A–3C; target under 20 s, stretch under 10 s (${verdict(seconds < 20)}${seconds < 10 ? ', stretch met' : ''})`,
+  ]);
+}
 rows.push(['seed sweep, inline vs worker', `${fix(ratio, 1)}×`, `target ≥ 10× for the inline host (${verdict(ratio >= 10)})`]);
 
 printTable(rows);

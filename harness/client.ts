@@ -28,6 +28,8 @@ export type ClientHost = {
   /** Realtime: nodes run by themselves, so an operation needs no driver, only its own timers. */
   readonly realtime: boolean;
   record(op: HistoryOperation): void;
+  /** Adds a line to the cluster's trace, from this client's address. */
+  trace(type: string, fields: Record<string, unknown>): void;
   assertLive(call: string): void;
   /** The hang report: every node's state and pending timers. */
   hangReport(): Promise<string>;
@@ -92,6 +94,8 @@ export class BankClient {
   private readonly host: ClientHost;
   private seq = 0;
   private nextRequest = 1;
+  /** Numbers this client's operations in the trace. */
+  private nextOp = 1;
   private target: number;
   /** The attempt awaiting an answer, by request id. */
   private readonly pending = new Map<number, (reply: ClientReply) => void>();
@@ -132,6 +136,8 @@ export class BankClient {
     const call = this.host.now();
     const record: HistoryOperation = { client: this.id, input, call };
     this.host.record(record);
+    const opId = this.nextOp++;
+    this.host.trace('client-call', { op: opId, input });
     const deadline = call + timeout;
     const op = new ClientOperation((self) =>
       this.host.realtime ? self.whenSettled() : this.host.wait(`${this.id} ${describeOp(input)}`, () => self.settled, deadline - this.host.now() + 1),
@@ -141,6 +147,7 @@ export class BankClient {
       const value: BankResult = { ok: false, error: parsed.error };
       record.output = value;
       record.return = call;
+      this.host.trace('client-return', { op: opId, input, output: value });
       op.settle({ ok: true, value });
       return op;
     }
@@ -160,6 +167,9 @@ export class BankClient {
       if (outcome.ok) {
         record.output = outcome.value;
         record.return = this.host.now();
+        this.host.trace('client-return', { op: opId, input, output: outcome.value });
+      } else {
+        this.host.trace('client-failed', { op: opId, input, error: outcome.error.name });
       }
       op.settle(outcome);
     };

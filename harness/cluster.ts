@@ -13,6 +13,7 @@ import { applyDiskWrites } from './worker/mirrored-storage.js';
 import { AppliedChecker } from './check/applied.js';
 import { checkLinearizable, type CheckOptions, type CheckResult } from './check/linearizability.js';
 import { models } from './check/models.js';
+import { saveHtml, toHtml, toJson, toMermaid, toTable, type TraceData, type Verdict } from './trace/index.js';
 import { SafetyMonitor, SafetyViolationError, type NodeView } from './check/safety.js';
 import { matches, type MessageMatch } from './network/filter.js';
 import { Router, type Counters, type InFlight, type NetworkConfig } from './network/router.js';
@@ -65,6 +66,17 @@ export type NodeSnapshot = ServerStatus & {
 export type StopReport = {
   readonly nodes: readonly NodeStopReport[];
   readonly pendingTimers: ReadonlyArray<PendingTimer & { readonly node: string }>;
+};
+
+/** `cluster.trace`: call it for the entries; its methods export them. */
+export type TraceView = (() => readonly TraceEntry[]) & {
+  data(verdict?: Verdict): TraceData;
+  json(verdict?: Verdict): string;
+  table(verdict?: Verdict): string;
+  mermaid(verdict?: Verdict): string;
+  html(verdict?: Verdict): string;
+  /** Writes the self-contained HTML viewer (creating directories); resolves with the path. */
+  saveHtml(path: string, verdict?: Verdict): Promise<string>;
 };
 
 /** One line of the cluster's trace. */
@@ -178,6 +190,21 @@ export class Cluster {
   private constructor(options: ClusterOptions, ids: readonly NodeId[], raft: RaftOptions) {
     this.options = options;
     this.mode = options.mode ?? 'deterministic';
+    const data = (verdict?: Verdict): TraceData => ({
+      trace: this.traceLog,
+      history: this.history(),
+      ids: this.ids,
+      seed: this.seed,
+      ...(verdict === undefined ? {} : { verdict }),
+    });
+    this.trace = Object.assign(() => this.traceLog as readonly TraceEntry[], {
+      data,
+      json: (verdict?: Verdict) => toJson(data(verdict)),
+      table: (verdict?: Verdict) => toTable(data(verdict)),
+      mermaid: (verdict?: Verdict) => toMermaid(data(verdict)),
+      html: (verdict?: Verdict) => toHtml(data(verdict), { title: `raft-harness trace, seed ${this.seed}` }),
+      saveHtml: async (path: string, verdict?: Verdict) => saveHtml(data(verdict), path, { title: `raft-harness trace, seed ${this.seed}` }),
+    });
     this.ids = ids;
     this.seed = options.seed ?? 1;
     this.order = new Map(ids.map((id, i) => [id, i]));
@@ -325,9 +352,12 @@ export class Cluster {
     return this.router.counters();
   }
 
-  trace(): readonly TraceEntry[] {
-    return this.traceLog;
-  }
+  /**
+   * The trace: `trace()` is every entry so far; `trace.json()`, `trace.table()`,
+   * `trace.mermaid()`, `trace.html()` export it, `await trace.saveHtml(path)` writes the viewer.
+   * Exports carry the client history, and the linearizability verdict when given.
+   */
+  readonly trace: TraceView;
 
   /** SHA-256 of the trace as JSON: equal hashes mean byte-identical runs. */
   traceHash(): string {
@@ -661,6 +691,7 @@ export class Cluster {
       wait: (label, done, timeout) => this.wait(label, done, timeout, 'reject'),
       realtime: this.mode === 'realtime',
       record: (op) => this.historyLog.push(op),
+      trace: (type, fields) => this.record(`client:${id}`, type, fields),
       assertLive: (call) => this.assertLive(call),
       hangReport: () => this.hangReport(),
     });
@@ -852,6 +883,7 @@ export class Cluster {
         if (this.nodes.get(message.to)?.status === 'crashed') return;
         for (const f of routed) this.put(f);
         if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
+        if (routed.length === 2) this.record(n.id, 'duplicate', { to: message.to, message: message['type'] });
         if (this.armed.length > 0) observations.push({ kind: 'sent', node: n.id, message });
         return;
       }

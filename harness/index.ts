@@ -13,7 +13,9 @@ export {
   type NodeStatus,
   type StopReport,
   type TraceEntry,
+  type TraceView,
 } from './cluster.js';
+export * from './trace/index.js';
 export { MAX_TIMER_DELAY, TimerOverflowError } from './hosts/node-runtime.js';
 export { BankClient, ClientOperation, type ClientOptions, type OperationOptions } from './client.js';
 export {

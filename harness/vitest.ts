@@ -140,27 +140,38 @@ function slug(text: string): string {
 
 export const test = base.extend<{ network: NetworkFactory; cluster: ClusterFactory }>({
   // Clusters are stopped after the test; a failed test names each seed and how to replay it.
-  cluster: async ({ task }, use) => {
-    const started: Cluster[] = [];
-    await use(async (options = {}) => {
-      const c = await Cluster.start({ ...options, seed: effectiveSeed(options.seed) });
-      started.push(c);
-      return c;
-    });
-    if (task.result?.state === 'fail') {
-      const file = task.file?.filepath === undefined ? undefined : relative(process.cwd(), task.file.filepath);
-      const dir = join(process.cwd(), '.raft-harness', 'traces');
+  cluster: async ({ task, onTestFailed, annotate }, use) => {
+    const started: Array<{ cluster: Cluster; base: string }> = [];
+    const file = task.file?.filepath === undefined ? undefined : relative(process.cwd(), task.file.filepath);
+    const dir = join(process.cwd(), '.raft-harness', 'traces');
+    const rel = (p: string): string => relative(process.cwd(), p);
+    // Runs after the fixture's teardown: the clusters are stopped by then, their traces remain.
+    onTestFailed(() => {
       mkdirSync(dir, { recursive: true });
-      for (const [i, c] of started.entries()) {
-        const path = join(dir, `${slug(`${file ?? 'test'}-${task.name}`)}-${i + 1}.json`);
-        writeFileSync(path, JSON.stringify({ seed: c.seed, ids: c.ids, trace: c.trace() }, null, 1));
+      for (const [i, { cluster: c, base }] of started.entries()) {
+        writeFileSync(`${base}.json`, c.trace.json());
+        writeFileSync(`${base}.txt`, c.trace.table());
+        writeFileSync(`${base}.html`, c.trace.html());
         console.error(
           `raft-harness: "${task.name}" failed on cluster ${i + 1} (seed ${c.seed}, virtual time ${c.now()} ms)\n` +
-            `  replay: ${replayCommand(c.seed, file, task.name)}\n  trace:  ${relative(process.cwd(), path)}`,
+            `  replay: ${replayCommand(c.seed, file, task.name)}\n` +
+            `  viewer: ${rel(`${base}.html`)}\n  table:  ${rel(`${base}.txt`)}\n  trace:  ${rel(`${base}.json`)}`,
         );
       }
-    }
-    await Promise.all(started.map((c) => c.stop()));
+    });
+    await use(async (options = {}) => {
+      const c = await Cluster.start({ ...options, seed: effectiveSeed(options.seed) });
+      const base = join(dir, `${slug(`${file ?? 'test'}-${task.name}`)}-${started.length + 1}`);
+      started.push({ cluster: c, base });
+      // Annotations can only be made while the test runs; reporters show them with a failure.
+      await annotate(
+        `cluster ${started.length}: seed ${c.seed}; replay: ${replayCommand(c.seed, file, task.name)}; ` +
+          `if the test fails, its trace is saved to ${rel(`${base}.html`)} (viewer), .txt (table) and .json`,
+        'raft-harness',
+      );
+      return c;
+    });
+    await Promise.all(started.map(({ cluster: c }) => c.stop()));
   },
   // A factory, so a test can build several networks; seeds default to a fixed 1 for replay.
   // eslint-disable-next-line no-empty-pattern

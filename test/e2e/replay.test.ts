@@ -27,9 +27,13 @@ describe('a failing scenario', () => {
     const pattern = /-t "(.*)"$/.exec(command!)![1]!; // what the shell passes on (no shell-special characters here)
     const tracePath = /trace: {2}(\S+\.json)/.exec(first.output)?.[1];
     expect(tracePath && existsSync(`${ROOT}/${tracePath}`)).toBe(true);
-    const saved = JSON.parse(readFileSync(`${ROOT}/${tracePath}`, 'utf8')) as { seed: number; trace: unknown[] };
-    expect(saved.seed).toBe(7);
+    const saved = JSON.parse(readFileSync(`${ROOT}/${tracePath}`, 'utf8')) as { format: string; seed: number; trace: unknown[] };
+    expect(saved).toMatchObject({ format: 'raft-harness-trace', seed: 7 });
     expect(saved.trace.length).toBeGreaterThan(0);
+    const viewer = /viewer: (\S+\.html)/.exec(first.output)?.[1];
+    expect(viewer && readFileSync(`${ROOT}/${viewer}`, 'utf8')).toMatch(/^<!DOCTYPE html>/i);
+    const table = /table: {2}(\S+\.txt)/.exec(first.output)?.[1];
+    expect(table && readFileSync(`${ROOT}/${table}`, 'utf8')).toContain('seed 7');
 
     // The command, as printed: same seed, same failure at the same virtual time, same trace.
     const again = vitest(['test/fixtures/failing.fixture.ts', '-t', pattern], { RAFT_HARNESS_SEED: '7' });

@@ -661,8 +661,9 @@ export class Cluster {
     n.host = null;
     n.status = 'crashed';
     n.nextTimer = null;
-    for (const [fid, f] of this.wire) if (f.to === id) this.wire.delete(fid);
-    this.record(id, 'crash', {});
+    const lost = [...this.wire.values()].filter((f) => f.to === id);
+    for (const f of lost) this.wire.delete(f.id);
+    this.record(id, 'crash', lost.length > 0 ? { lost: lost.map((f) => f.id) } : {});
     await host?.terminate();
   }
 
@@ -877,14 +878,8 @@ export class Cluster {
         return;
       }
       case 'send': {
-        const message = post.message;
-        this.record(n.id, 'send', { to: message.to, message: message['type'] });
-        const routed = this.router.route(n.id, message, this.clock);
-        if (this.nodes.get(message.to)?.status === 'crashed') return;
-        for (const f of routed) this.put(f);
-        if (routed.length === 0) this.record(n.id, 'drop', { to: message.to, message: message['type'] });
-        if (routed.length === 2) this.record(n.id, 'duplicate', { to: message.to, message: message['type'] });
-        if (this.armed.length > 0) observations.push({ kind: 'sent', node: n.id, message });
+        this.transmit(n.id, post.message);
+        if (this.armed.length > 0) observations.push({ kind: 'sent', node: n.id, message: post.message });
         return;
       }
       case 'events':
@@ -932,6 +927,7 @@ export class Cluster {
   /** Realtime: takes a message off the wire and gives it to its receiver now. */
   private handOver(f: InFlight): void {
     this.wire.delete(f.id);
+    this.record(f.to, 'deliver', { from: f.from, message: f.type, id: f.id });
     const client = this.clients.get(f.to);
     if (client) {
       client.receive(f.message);
@@ -1067,12 +1063,13 @@ export class Cluster {
         this.held.delete(f.id);
         const client = this.clients.get(f.to);
         if (client) {
+          this.record(f.to, 'deliver', { from: f.from, message: f.type, id: f.id });
           client.receive(f.message);
           return;
         }
         const n = this.nodes.get(f.to);
         if (n === undefined || n.host === null || n.status !== 'running') return;
-        this.record(n.id, 'deliver', { from: f.from, message: f.type });
+        this.record(n.id, 'deliver', { from: f.from, message: f.type, id: f.id });
         const report = await n.host.step({ type: 'deliver', at: this.clock - n.offset, message: f.message });
         await this.absorb(n, report);
         return;
@@ -1254,8 +1251,24 @@ export class Cluster {
   }
 
   private sendFromClient(clientId: string, message: InFlight['message']): void {
-    const from = `client:${clientId}`;
-    for (const f of this.router.route(from, message, this.clock)) this.put(f);
+    this.transmit(`client:${clientId}`, message);
+  }
+
+  /**
+   * Puts a sent message on the wire: none, one or two copies (each with its id, which the trace
+   * records so a delivery pairs with its send), or the reason it was lost at once.
+   */
+  private transmit(from: string, message: InFlight['message']): void {
+    const routed = this.router.route(from, message, this.clock);
+    const type = message['type'];
+    const lostTo = routed.length === 0 ? (this.router.isCut(from, message.to) ? 'cut' : 'dropped') : null;
+    if (this.nodes.get(message.to)?.status === 'crashed') {
+      this.record(from, 'send', { to: message.to, message: type, ids: [], lost: 'receiver crashed' });
+      return;
+    }
+    for (const f of routed) this.put(f);
+    this.record(from, 'send', { to: message.to, message: type, ids: routed.map((f) => f.id), ...(lostTo ? { lost: lostTo } : {}) });
+    if (routed.length === 2) this.record(from, 'duplicate', { to: message.to, message: type, ids: routed.map((f) => f.id) });
   }
 
   /** A client's timer: on the scheduler's virtual time, or a real timer in realtime mode. */

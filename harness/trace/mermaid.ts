@@ -71,8 +71,11 @@ export function toMermaid(data: TraceData, options: MermaidOptions = {}): string
           if (who(e['from']) !== '' && who(e.node) !== '') add(e.time, `${who(e['from'])}->>${who(e.node)}: ${mermaidText(`${brief(e['message'], 40)}${at(e.time)}`)}`);
           break;
         case 'send':
-          // Deliveries to clients are not traced: a reply is drawn (dotted) when it is sent.
-          if (typeof e['to'] === 'string' && clients.includes(e['to'])) {
+          if (typeof e['lost'] === 'string' && who(e['to']) !== '' && who(e.node) !== '') {
+            // Lost as it was sent (cut link, random drop, crashed receiver).
+            add(e.time, `${who(e.node)}--x${who(e['to'])}: ${mermaidText(`✕ ${brief(e['message'], 40)} ${String(e['lost'])}${at(e.time)}`)}`);
+          } else if (!Array.isArray(e['ids']) && typeof e['to'] === 'string' && clients.includes(e['to'])) {
+            // Older traces do not record deliveries to clients: draw the reply (dotted) when sent.
             add(e.time, `${who(e.node)}-->>${who(e['to'])}: ${mermaidText(`${brief(e['message'], 40)}${at(e.time)}`)}`);
           }
           break;

@@ -110,6 +110,8 @@ export function buildModel(data: TraceData): TimelineModel {
 
   const arrows: Arrow[] = [];
   const pending = new Map<string, Arrow[]>();
+  /** Arrows still on the wire, by message id (traces that record ids). */
+  const byId = new Map<number, Arrow>();
   const key = (from: unknown, to: unknown, type: unknown): string => JSON.stringify([from, to, type]);
   const crashed = new Set<number>();
   const marks: Mark[] = [];
@@ -145,6 +147,11 @@ export function buildModel(data: TraceData): TimelineModel {
         for (const [k, list] of pending) {
           for (const a of list) if (a.to === l) lost(a, e.time, i);
           pending.set(k, list.filter((a) => a.to !== l));
+        }
+        for (const [id, a] of byId) {
+          if (a.to !== l) continue;
+          lost(a, e.time, i);
+          byId.delete(id);
         }
         break;
       case 'pause':
@@ -188,6 +195,19 @@ export function buildModel(data: TraceData): TimelineModel {
         const type = String(e['message']);
         if (to === undefined) break;
         seeType(type);
+        const ids = e['ids'];
+        if (Array.isArray(ids)) {
+          // Traces with message ids: one arrow per copy on the wire, paired by id; none means lost.
+          if (ids.length === 0) {
+            arrows.push({ type, from: l, to, sentAt: e.time, endAt: e.time, send: i, end: i, outcome: 'dropped' });
+          }
+          for (const id of ids) {
+            const arrow: Arrow = { type, from: l, to, sentAt: e.time, endAt: end, send: i, end: null, outcome: 'in-flight' };
+            arrows.push(arrow);
+            byId.set(Number(id), arrow);
+          }
+          break;
+        }
         const arrow: Arrow = { type, from: l, to, sentAt: e.time, endAt: end, send: i, end: null, outcome: 'in-flight' };
         arrows.push(arrow);
         if (crashed.has(to)) lost(arrow, e.time, i);
@@ -199,6 +219,14 @@ export function buildModel(data: TraceData): TimelineModel {
       }
       case 'deliver':
       case 'drop': {
+        const known = typeof e['id'] === 'number' ? byId.get(e['id']) : undefined;
+        if (known !== undefined) {
+          known.endAt = e.time;
+          known.end = i;
+          known.outcome = e.type === 'deliver' ? 'delivered' : 'dropped';
+          byId.delete(e['id'] as number);
+          break;
+        }
         const from = e.type === 'deliver' ? lane(e['from']) : l;
         const to = e.type === 'deliver' ? l : lane(e['to']);
         const type = String(e['message']);

@@ -47,7 +47,7 @@ describe('MIT TestUnreliableAgree3C: agreement despite lost and delayed messages
         await one(cluster, watch, main, iters, 1);
         sequential.push(iters);
       }
-      const lost = cluster.trace().filter((e) => e.type === 'drop').length; // no cuts here: only losses
+      const lost = cluster.trace().filter((e) => e.type === 'send' && e['lost'] === 'dropped').length;
       cluster.configureNetwork({ drop: 0, latency: [1, 10] });
       await cluster.runUntil(() => concurrent.every((c) => c.op.settled), { timeout: AGREEMENT_TIMEOUT });
       for (const c of concurrent) expect(await outcome(c.op), `credit(${c.amount})`).toMatchObject({ ok: true });

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MemoryStorage } from '../src/node/memory-storage.js';
 import type { ServerStatus } from '../src/node/raft-server.js';
 import { resolveRaftOptions, validateMembers, type RaftOptions } from '../src/raft/config.js';
@@ -46,6 +48,8 @@ export type ClusterOptions = {
   readonly controlTimeoutMs?: number;
   /** Real-time guard of any wait, whatever its virtual timeout. Default 60 000 ms. */
   readonly realTimeGuardMs?: number;
+  /** Where a safety violation saves the trace (default `.raft-harness/traces`); `false`: nowhere. */
+  readonly traceDir?: string | false;
 };
 
 export type NodeStatus = 'running' | 'paused' | 'crashed' | 'stopped';
@@ -964,7 +968,28 @@ export class Cluster {
       }
     } catch (error) {
       // A broken safety property fails every wait, with the event that broke it in the trace.
-      this.failure ??= error as Error;
+      this.violated(error as Error);
+    }
+  }
+
+  /**
+   * Records the run's first failure. A safety violation also saves the trace (JSON and the HTML
+   * viewer) and names the files in its message, so the run can be looked at and replayed.
+   */
+  private violated(error: Error): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    const dir = this.options.traceDir ?? join('.raft-harness', 'traces');
+    if (!(error instanceof SafetyViolationError) || dir === false) return;
+    try {
+      const base = join(dir, `safety-seed${this.seed}-${error.property}-at${error.time}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${base}.json`, this.trace.json({ result: 'violation', detail: error.message }));
+      writeFileSync(`${base}.html`, this.trace.html({ result: 'violation', detail: error.message }));
+      error.tracePath = `${base}.html`;
+      error.message += `\n  trace saved: ${base}.html (viewer), ${base}.json`;
+    } catch (writeError) {
+      error.message += `\n  (the trace could not be saved: ${(writeError as Error).message})`;
     }
   }
 
@@ -982,7 +1007,7 @@ export class Cluster {
       }
       this.monitor.observe(this.views(), this.clock);
     } catch (error) {
-      this.failure = error as Error;
+      this.violated(error as Error);
     }
   }
 

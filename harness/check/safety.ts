@@ -29,6 +29,8 @@ export class SafetyViolationError extends RaftHarnessError {
   readonly nodes: readonly NodeId[];
   readonly time: number;
   readonly detail: string;
+  /** The saved HTML trace of the run, when a cluster saved one. */
+  tracePath: string | null = null;
   constructor(property: SafetyProperty, nodes: readonly NodeId[], time: number, detail: string) {
     super(`safety violation: ${property} at ${time} ms on ${nodes.join(', ')}: ${detail}`);
     this.name = 'SafetyViolationError';

@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { SafetyViolationError } from '../../harness/check/safety.js';
 import { AppliedChecker } from '../../harness/check/applied.js';
 import { useClusters } from './support/clusters.js';
 
@@ -7,9 +11,18 @@ const FIXTURES = new URL('../fixtures/timer-program.mjs', import.meta.url).href;
 const program = (name: string) => ({ kind: 'module' as const, url: FIXTURES, name });
 
 describe('the checks every cluster makes on every event', () => {
-  it('two leaders in one term fail the run with SafetyViolationError (election safety)', async () => {
-    const cluster = await start({ nodes: 3, program: program('createTwoLeadersNode') });
-    await expect(cluster.advance(100)).rejects.toMatchObject({ name: 'SafetyViolationError', property: 'election-safety', time: 10 });
+  it('two leaders in one term fail the run with SafetyViolationError (election safety), the trace saved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raft-harness-traces-'));
+    try {
+      const cluster = await start({ nodes: 3, program: program('createTwoLeadersNode'), traceDir: dir });
+      const error = (await cluster.advance(100).catch((e: unknown) => e)) as SafetyViolationError;
+      expect(error).toMatchObject({ name: 'SafetyViolationError', property: 'election-safety', time: 10 });
+      expect(error.message).toMatch(/trace saved: .*safety-seed1-election-safety-at10\.html \(viewer\)/);
+      expect(readFileSync(error.tracePath!, 'utf8')).toMatch(/^<!DOCTYPE html>/i);
+      expect(readFileSync(error.tracePath!.replace(/html$/, 'json'), 'utf8')).toContain('"result":"violation"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an entry applied beyond the commit index fails the run', async () => {

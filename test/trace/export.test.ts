@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, type TraceEntry } from '../../harness/cluster.js';
+import type { TraceEntry } from '../../harness/cluster.js';
+import { realTrace } from './support.js';
 import {
   TraceFormatError,
   buildModel,
@@ -55,31 +56,10 @@ const hand: TraceData = {
   verdict: { result: 'violation', detail: `not linearizable ${EVIL}` },
 };
 
-/** A real run: 5 nodes, an election, client operations, a partition, a crash and a restart. */
-async function realTrace(): Promise<TraceData> {
-  const cluster = await Cluster.start({ nodes: 5, seed: 3, host: 'inline' });
-  try {
-    await cluster.waitForLeader();
-    const client = cluster.client();
-    await client.credit(5);
-    cluster.partition(['n1', 'n2'], ['n3', 'n4', 'n5']);
-    const pending = client.debit(2);
-    await cluster.advance(400);
-    cluster.heal();
-    await pending;
-    await cluster.crash('n4');
-    await cluster.advance(300);
-    await cluster.restart('n4');
-    await cluster.advance(200);
-    return { trace: cluster.trace(), history: cluster.history(), ids: cluster.ids, seed: cluster.seed, verdict: { result: 'ok' } };
-  } finally {
-    await cluster.stop();
-  }
-}
 
 let real: TraceData;
 beforeAll(async () => {
-  real = await realTrace();
+  real = await realTrace(() => ({ result: 'ok' }));
 });
 
 /** The JSON block of an HTML export. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../harness/cluster.js';
+import { realTrace } from './support.js';
 import { saveHtml, type TimelineModel, type TraceData } from '../../harness/trace/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,28 +30,6 @@ const ARGS = [
 const SCREENSHOTS = fileURLToPath(new URL('../../.raft-harness/screenshots/', import.meta.url));
 const EVIL = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
 
-/** A real run: 5 nodes, an election, client operations, a partition, a crash and a restart. */
-async function realTrace(): Promise<TraceData> {
-  const cluster = await Cluster.start({ nodes: 5, seed: 3, host: 'inline' });
-  try {
-    await cluster.waitForLeader();
-    const client = cluster.client();
-    await client.credit(5);
-    cluster.partition(['n1', 'n2'], ['n3', 'n4', 'n5']);
-    const pending = client.debit(2);
-    await cluster.advance(400);
-    cluster.heal();
-    await pending;
-    await cluster.crash('n4');
-    await cluster.advance(300);
-    await cluster.restart('n4');
-    await cluster.advance(200);
-    const verdict = { result: 'ok', detail: `linearizable (${cluster.history().length} operations)` } as const;
-    return { trace: cluster.trace(), history: cluster.history(), ids: cluster.ids, seed: cluster.seed, verdict };
-  } finally {
-    await cluster.stop();
-  }
-}
 
 const evil: TraceData = {
   seed: 9,
@@ -117,7 +95,7 @@ describe('the HTML trace viewer in headless Chromium', () => {
   const count = (page: Page, selector: string): Promise<number> => page.locator(selector).count();
 
   it.skipIf(!hasChromium)('shows a lane per node, role bands, arrows, faults, the verdict, and details on click', async () => {
-    const data = await realTrace();
+    const data = await realTrace((n) => ({ result: 'ok', detail: `linearizable (${n} operations)` }));
     const { page, errors, requests } = await open(data, join(SCREENSHOTS, 'viewer.html'));
 
     expect(await texts(page, '#labels .lane-label .name')).toEqual(['network', 'n1', 'n2', 'n3', 'n4', 'n5', 'client1']);

@@ -48,6 +48,11 @@ export type ClusterOptions = {
   readonly controlTimeoutMs?: number;
   /** Real-time guard of any wait, whatever its virtual timeout. Default 60 000 ms. */
   readonly realTimeGuardMs?: number;
+  /**
+   * Record where each timer was created, for hang reports and `pendingTimers` (default true).
+   * Sweeps turn it off: it costs a stack capture per timer.
+   */
+  readonly timerSites?: boolean;
   /** Where a safety violation saves the trace (default `.raft-harness/traces`); `false`: nowhere. */
   readonly traceDir?: string | false;
 };
@@ -129,6 +134,8 @@ type Waiter = {
 };
 
 const DEFAULT_TIMEOUT = 5_000;
+/** Microtask hops the scheduler yields before each event, for the test's continuations to run. */
+const QUIESCE_HOPS = 32;
 
 /**
  * The controller a test holds: a Raft cluster with each node in its own worker thread on a fake
@@ -157,6 +164,9 @@ export class Cluster {
   private readonly deliveryTimers = new Map<number, NodeJS.Timeout>();
   /** Realtime: wakes the waiting driver when something happened. */
   private poke: (() => void) | null = null;
+  /** Real-time control work in progress (crash, restart); the scheduler waits for it. */
+  private controlBusy = 0;
+  private readonly controlIdle: Array<() => void> = [];
   /** Election safety and the applier check, on every event. */
   private readonly checker = new AppliedChecker();
   /** Figure 3's properties over every node's log, after every event (deterministic) or pause. */
@@ -668,7 +678,7 @@ export class Cluster {
     const lost = [...this.wire.values()].filter((f) => f.to === id);
     for (const f of lost) this.wire.delete(f.id);
     this.record(id, 'crash', lost.length > 0 ? { lost: lost.map((f) => f.id) } : {});
-    await host?.terminate();
+    await this.exclusive(() => host?.terminate() ?? Promise.resolve());
   }
 
   /** Starts a new worker for a crashed node from exactly what its disk had synced. */
@@ -676,7 +686,7 @@ export class Cluster {
     this.assertLive('restart');
     const n = this.node(id);
     if (n.status !== 'crashed') throw new InvalidConfigError('restart', id, `a crashed node (${id} is ${n.status})`);
-    await this.boot(id);
+    await this.exclusive(() => this.boot(id));
     this.record(id, 'restart', { incarnation: n.incarnation });
   }
 
@@ -830,6 +840,7 @@ export class Cluster {
         options: this.programOptions,
         disk: durable,
         now: this.clock,
+        timerSites: this.options.timerSites ?? true,
     };
     const controlTimeoutMs = this.options.controlTimeoutMs ?? 10_000;
     n.host =
@@ -1193,12 +1204,40 @@ export class Cluster {
     return this.waiters.size > 0 && !this.stopped;
   }
 
+  /**
+   * Runs `work` (a crash's termination, a restart's boot: real-time work) with the scheduler held:
+   * no event runs meanwhile, so virtual time cannot move by however long the work takes.
+   */
+  private async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.controlBusy += 1;
+    try {
+      return await work();
+    } finally {
+      this.controlBusy -= 1;
+      if (this.controlBusy === 0) for (const wake of this.controlIdle.splice(0)) wake();
+    }
+  }
+
+  /**
+   * Before each event: let every flow of the test that can run do so (its promise continuations),
+   * and wait out real-time control work. A test's next action then happens at the same virtual
+   * time on every host and every run: determinism does not hang on how long a worker takes.
+   */
+  private async quiesce(): Promise<void> {
+    for (;;) {
+      while (this.controlBusy > 0) await new Promise<void>((resolve) => this.controlIdle.push(resolve));
+      for (let i = 0; i < QUIESCE_HOPS; i++) await null;
+      if (this.controlBusy === 0) return;
+    }
+  }
+
   private async drive(): Promise<void> {
     this.driving = true;
     const started = Date.now();
     const guard = this.options.realTimeGuardMs ?? 60_000;
     try {
       while (this.waiters.size > 0 && !this.stopped) {
+        await this.quiesce();
         if (!(await this.settleWaiters())) break;
         const event = this.next();
         const deadline = Math.min(...[...this.waiters].map((w) => w.deadline));
@@ -1245,6 +1284,12 @@ export class Cluster {
    * the messages on the wire (held ones marked) and the last events.
    */
   async hangReport(): Promise<string> {
+    // Asking the workers takes real time: hold the scheduler, so the report is of one instant
+    // and virtual time does not move by however long the workers take to answer.
+    return this.exclusive(() => this.buildHangReport());
+  }
+
+  private async buildHangReport(): Promise<string> {
     const lines = [`at virtual time ${this.clock} ms (seed ${this.seed}):`];
     for (const n of this.nodes.values()) {
       let timers: string;

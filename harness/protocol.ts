@@ -32,6 +32,8 @@ export type HostInit = {
   readonly disk: PersistedState;
   /** Virtual time at which the node starts: its clock begins there. */
   readonly now: number;
+  /** Record where each timer was created (for hang reports). Costs a stack capture per timer. */
+  readonly timerSites: boolean;
 };
 
 /** A trace event emitted by a node program, stamped with the node's virtual time. */

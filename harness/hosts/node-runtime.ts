@@ -120,12 +120,14 @@ export class NodeRuntime {
     const wrapper = (...args: unknown[]): unknown => {
       const handle = original.apply(clock, args);
       const holder: { stack?: string } = {};
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 8;
-      Error.captureStackTrace(holder, wrapper); // formatted lazily, only if a report asks
-      Error.stackTraceLimit = limit;
-      const record = timers()?.get(Number(handle));
-      if (record !== undefined) sites.set(record, holder);
+      if (this.init.timerSites) {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 8;
+        Error.captureStackTrace(holder, wrapper); // formatted lazily, only if a report asks
+        Error.stackTraceLimit = limit;
+        const record = timers()?.get(Number(handle));
+        if (record !== undefined) sites.set(record, holder);
+      }
       const delay = Number(args[1] ?? 0);
       if (delay > MAX_TIMER_DELAY) this.fail(new TimerOverflowError(this.init.id, delay, siteOf(holder)));
       return handle;

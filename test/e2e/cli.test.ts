@@ -1,13 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 // `npm test` builds first; the CLI under test is the compiled one users run.
 const CLI = fileURLToPath(new URL('../../dist/harness/cli/main.js', import.meta.url));
+const OUT = mkdtempSync(join(tmpdir(), 'raft-harness-cli-'));
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -16,35 +20,50 @@ describe('raft-harness CLI', () => {
     expect(existsSync(CLI), `${CLI} missing: run npm run build`).toBe(true);
   });
 
-  it('simulate sweeps seeds and says plainly that Raft held', () => {
-    const r = run('simulate', '--seeds', '20');
+  it('simulate sweeps seeds on a faulty cluster, checks everything, and says plainly that Raft held', () => {
+    const r = run('simulate', '--seeds', '4', '--duration', '3000', '--out', OUT);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^20 passed, 0 failed/m);
-    expect(r.stdout).toContain('Raft held up on every seed.');
+    expect(r.stdout).toMatch(/^raft-harness simulate: 4 seed\(s\) × 3000 virtual ms, 5 nodes, 3 clients, faults: partition, one-way/m);
+    expect(r.stdout).toMatch(/seeds +4 \(4 held, 0 failed\)/);
+    expect(r.stdout).toMatch(/violations +none/);
+    expect(r.stdout).toMatch(/linearizability +ok 4, violation 0, unknown 0/);
+    expect(r.stdout).toMatch(/simulations\/s +\d/);
+    expect(r.stdout).toContain('4 passed, 0 failed — Raft held up on every seed.');
+    expect(r.stderr).toMatch(/\[#+\] 4\/4 seeds, 0 failed/); // the progress bar
   });
 
-  it('replay runs one seed and reports it', () => {
-    const r = run('replay', '--seed', '7', '--nodes', '3');
+  it('--json prints the summary and every result; --shard runs its share of the seeds', () => {
+    const r = run('simulate', '--seed-range', '1..6', '--shard', '2/3', '--duration', '2000', '--json', '--jobs', '1');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/seed 7: ok — \d+ events/);
+    const parsed = JSON.parse(r.stdout) as { results: Array<{ seed: number; ok: boolean; traceHash: string }>; summary: Record<string, string> };
+    expect(parsed.results.map((x) => x.seed)).toEqual([2, 5]);
+    expect(parsed.results.every((x) => x.ok && /^[0-9a-f]{64}$/.test(x.traceHash))).toBe(true);
+    expect(parsed.summary['seeds']).toBe('2 (2 held, 0 failed)');
   });
 
-  it('is deterministic: the same seed range prints the same event count', () => {
-    const a = run('simulate', '--seed-range', '5..9');
-    const b = run('simulate', '--seed-range', '5..9');
-    const events = (s: string): string | undefined => /\(([\d,]+) events/.exec(s)?.[1];
-    expect(events(a.stdout)).toBeDefined();
-    expect(events(a.stdout)).toBe(events(b.stdout));
+  it('replay reproduces a seed exactly: the worker host gives the trace hash the inline host gave', () => {
+    const sweep = JSON.parse(run('simulate', '--seeds', '2', '--duration', '3000', '--json', '--jobs', '1').stdout) as {
+      results: Array<{ seed: number; traceHash: string }>;
+    };
+    const r = run('replay', '--seed', '2', '--duration', '3000', '--out', OUT);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/seed 2 on the worker host: held/);
+    expect(r.stdout).toContain(`trace hash ${sweep.results[1]!.traceHash}`);
+    for (const ext of ['html', 'txt', 'json']) expect(existsSync(join(OUT, `seed-2.${ext}`))).toBe(true);
+    expect(readFileSync(join(OUT, 'seed-2.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/i);
   });
 
   it.each([
     [['simulate', '--seeds', '0'], /--seeds = "0"; allowed: an integer >= 1/],
-    [['simulate', '--drop', '1.5'], /--drop = "1.5"; allowed: a number in \[0, 1\)/],
-    [['simulate', '--latency', '9..3'], /--latency = "9..3"; allowed: A..B/],
+    [['simulate', '--faults', 'meteor'], /--faults = "meteor"; allowed: a comma list of partition, one-way/],
+    [['simulate', '--host', 'cloud'], /--host = "cloud"; allowed: inline or worker/],
+    [['simulate', '--shard', '4/3'], /--shard = "4\/3"; allowed: I\/N with 1 <= I <= N/],
+    [['simulate', '--seed-range', '9..3'], /--seed-range = "9..3"; allowed: A..B/],
+    [['simulate', '--program', 'nowhere'], /--program = "nowhere"; allowed: FILE:EXPORT/],
     [['replay'], /--seed = undefined; allowed: an integer >= 0/],
-    [['frobnicate'], /unknown command "frobnicate"; allowed: simulate, replay, help/],
+    [['frobnicate'], /unknown command "frobnicate"; allowed: simulate, replay, bench, help/],
     [['simulate', '--bogus'], /Unknown option '--bogus'/],
-  ])('rejects %j with exit 2 and a named reason', (args, message) => {
+  ])('rejects %j with exit 2, a named reason and the usage', (args, message) => {
     const r = run(...args);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);

@@ -1,4 +1,5 @@
 import { Cluster } from '../harness/cluster.js';
+import { quantile } from './table.js';
 
 /**
  * Whole-harness benchmarks: real worker threads, the main-thread scheduler, the comlink control
@@ -16,12 +17,6 @@ function sorted(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }
 
-/** The value at quantile q (0..1) of an ascending list, nearest rank. */
-function quantile(ascending: readonly number[], q: number): number {
-  if (ascending.length === 0) return Number.NaN;
-  const rank = Math.min(ascending.length - 1, Math.max(0, Math.ceil(q * ascending.length) - 1));
-  return ascending[rank]!;
-}
 
 function median(ascending: readonly number[]): number {
   const n = ascending.length;

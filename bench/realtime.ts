@@ -1,4 +1,5 @@
 import { Cluster } from '../harness/cluster.js';
+import { quantile } from './table.js';
 
 export type RealtimeOpsResult = {
   readonly clients: number;
@@ -56,8 +57,15 @@ export async function benchRealtimePauseResume(samples = 200): Promise<RealtimeP
       await cluster.resume();
       resumes.push(Number(process.hrtime.bigint() - t) / 1e3);
     }
-    const q = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
-    return { samples, pauseMedianUs: q(pauses, 0.5), pauseP99Us: q(pauses, 0.99), resumeMedianUs: q(resumes, 0.5), resumeP99Us: q(resumes, 0.99) };
+    pauses.sort((a, b) => a - b);
+    resumes.sort((a, b) => a - b);
+    return {
+      samples,
+      pauseMedianUs: quantile(pauses, 0.5),
+      pauseP99Us: quantile(pauses, 0.99),
+      resumeMedianUs: quantile(resumes, 0.5),
+      resumeP99Us: quantile(resumes, 0.99),
+    };
   } finally {
     await cluster.stop();
   }

@@ -16,3 +16,10 @@ export async function best<T>(runs: number, f: () => T | Promise<T>, score: (t: 
   }
   return top!;
 }
+
+/** The value at quantile q (0..1) of an ascending list, nearest rank. */
+export function quantile(ascending: readonly number[], q: number): number {
+  if (ascending.length === 0) return Number.NaN;
+  const rank = Math.min(ascending.length - 1, Math.max(0, Math.ceil(q * ascending.length) - 1));
+  return ascending[rank]!;
+}

@@ -50,13 +50,14 @@ export class ControlTimeoutError extends RaftHarnessError {
 export class NodeFailureError extends RaftHarnessError {
   readonly node: string;
   readonly time: number;
-  readonly stack_: string;
+  /** The stack of the exception inside the node (this error's own stack is the harness's). */
+  readonly nodeStack: string;
   constructor(node: string, time: number, failure: { name: string; message: string; stack: string }) {
     super(`node ${node} failed at ${time} ms: ${failure.name}: ${failure.message}\n${failure.stack}`);
     this.name = 'NodeFailureError';
     this.node = node;
     this.time = time;
-    this.stack_ = failure.stack;
+    this.nodeStack = failure.stack;
   }
 }
 

@@ -3,28 +3,36 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchSweep } from './hosts.js';
 import { benchRealtimeOps, benchRealtimePauseResume } from './realtime.js';
+import { benchSimulate } from './simulate.js';
 import { best, printTable } from './table.js';
 
 /**
  * `npm run build && node dist/bench/cluster-run.js`: prints the whole-harness benchmark table
  * (real workers, deterministic mode). Event-rate rows are the best of three runs after a warm-up;
  * start-to-leader is the median over seeds; pause/resume are median and p99 over samples.
+ * `--quick` runs every row once on small sizes (to check the table, not to measure).
  */
+const quick = process.argv.includes('--quick');
+/** The full size, or the quick one. */
+const size = <T>(full: T, fast: T): T => (quick ? fast : full);
+/** A quick run's figures are too small to judge against a target. */
+const verdict = (met: boolean): string => (quick ? 'quick run: not judged' : met ? 'met' : 'MISSED');
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fix = (x: number, d: number): string => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
 
 const began = process.hrtime.bigint();
 const rows: string[][] = [];
 
 // Warm-up: one cluster through election and some traffic (module loading, JIT), not reported.
-await benchIdleEvents(2_000);
-await benchBusyEvents(2, 20);
+if (!quick) {
+  await benchIdleEvents(2_000);
+  await benchBusyEvents(2, 20);
+}
 
 for (const nodes of [3, 5] as const) {
-  const r = await benchStartToLeader(nodes, 10);
-  const target = nodes === 5 ? `; target: 5 nodes under 400 ms (${verdict(r.medianMs < 400)})` : '';
+  const r = await benchStartToLeader(nodes, size(10, 2));
+  const target = nodes === 5 ? `; target: 5 nodes under 400 ms (${verdict(r.medianMs < 400)})` : '; no target for 3 nodes';
   rows.push([
     `start → leader, ${nodes} nodes (median of ${r.runs} seeds)`,
     `${fix(r.medianMs, 1)} ms`,
@@ -33,7 +41,7 @@ for (const nodes of [3, 5] as const) {
   ]);
 }
 
-const idle = await best(3, () => benchIdleEvents(20_000), (x) => x.eventsPerSecond);
+const idle = await best(size(3, 1), () => benchIdleEvents(size(20_000, 2_000)), (x) => x.eventsPerSecond);
 rows.push([
   'idle, 5 nodes, event rate',
   `${int(idle.eventsPerSecond)} events/s`,
@@ -45,7 +53,7 @@ rows.push([
   `advance(${int(idle.virtualMs)}) took ${fix(idle.wallMs, 0)} wall ms; target ≥ 100× virtual/wall idle (${verdict(idle.speedup >= 100)})`,
 ]);
 
-const busy = await best(3, () => benchBusyEvents(4, 250), (x) => x.eventsPerSecond);
+const busy = await best(size(3, 1), () => benchBusyEvents(4, size(250, 20)), (x) => x.eventsPerSecond);
 rows.push([
   `busy, 5 nodes, ${busy.clients} clients × ${busy.opsPerClient} credit(1), event rate`,
   `${int(busy.eventsPerSecond)} events/s`,
@@ -55,10 +63,10 @@ rows.push([
   `busy, 5 nodes, ${busy.clients} clients × ${busy.opsPerClient} credit(1), committed ops`,
   `${int(busy.opsPerSecond)} ops/s`,
   `${int(busy.committed)} ok in ${int(busy.virtualMs)} virtual ms (${int(busy.opsPerVirtualSecond)} ops per virtual s); ` +
-    `virtual/wall ${fix(busy.speedup, 1)}×; ${fix(busy.events / Math.max(1, busy.committed), 1)} events/op`,
+    `virtual/wall ${fix(busy.speedup, 1)}×; ${fix(busy.events / Math.max(1, busy.committed), 1)} events/op; no target: for scale`,
 ]);
 
-const pr = await benchPauseResume(200);
+const pr = await benchPauseResume(size(200, 20));
 rows.push([
   'deterministic: pause() all 5 nodes',
   `${fix(pr.pauseMedianUs, 1)} µs median`,
@@ -70,7 +78,7 @@ rows.push([
   `p99 ${fix(pr.resumeP99Us, 1)} µs over ${pr.samples} samples; target: median under 1 ms (${verdict(pr.resumeMedianUs < 1_000)})`,
 ]);
 
-const rpr = await benchRealtimePauseResume(200);
+const rpr = await benchRealtimePauseResume(size(200, 20));
 rows.push([
   'realtime: pause() all 5 nodes',
   `${fix(rpr.pauseMedianUs, 1)} µs median`,
@@ -82,8 +90,8 @@ rows.push([
   `p99 ${fix(rpr.resumeP99Us, 1)} µs over ${rpr.samples} samples; target: median under 1 ms (${verdict(rpr.resumeMedianUs < 1_000)})`,
 ]);
 
-for (const clients of [64, 256, 1024]) {
-  const r = await benchRealtimeOps(clients, 3_000);
+for (const clients of size([64, 256, 1024], [256])) {
+  const r = await benchRealtimeOps(clients, size(3_000, 300));
   rows.push([
     `realtime: bank ops, 3 nodes, ${clients} clients`,
     `${int(r.opsPerSecond)} ops/s`,
@@ -92,17 +100,17 @@ for (const clients of [64, 256, 1024]) {
   ]);
 }
 
-const workerSweep = await benchSweep('worker', 10);
-const inlineSweep = await benchSweep('inline', 100);
+const workerSweep = await benchSweep('worker', size(10, 2));
+const inlineSweep = await benchSweep('inline', size(100, 10));
 for (const r of [workerSweep, inlineSweep]) {
   rows.push([
     `seed sweep, ${r.host} host, 5 nodes`,
     `${fix(r.perSecond, 1)} simulations/s`,
-    `${r.seeds} seeds of an election + clients + crash/restart + partition scenario in ${fix(r.wallMs, 0)} wall ms (${int(r.events / r.seeds)} events each)`,
+    `${r.seeds} seeds of an election + clients + crash/restart + partition scenario in ${fix(r.wallMs, 0)} wall ms (${int(r.events / r.seeds)} events each); target on the ratio below`,
   ]);
 }
 const ratio = inlineSweep.perSecond / workerSweep.perSecond;
-{
+if (!quick) {
   // The scenario suite as a user runs it (vitest, both cores), timed end to end.
   const vitest = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', import.meta.url));
   const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -114,6 +122,15 @@ const ratio = inlineSweep.perSecond / workerSweep.perSecond;
     'scenario suite (MIT 3A–3C ports + seed scenarios)',
     `${fix(seconds, 1)} s wall`,
     `npx vitest run test/scenarios: ${counted ? `${counted[1]} passed, ${counted[2]} failed` : `exit ${run.status}`}; the MIT tester takes about 3 minutes for 3A–3C; target under 20 s, stretch under 10 s (${verdict(seconds < 20)}${seconds < 10 ? ', stretch met' : ''})`,
+  ]);
+}
+for (const host of ['inline', 'worker'] as const) {
+  const r = await benchSimulate(host, size(host === 'inline' ? 200 : 20, 4), 2);
+  const target = host === 'inline' ? `target ≥ 20 simulations/s (${verdict(r.perSecond >= 20)})` : 'no target: for scale beside the inline host';
+  rows.push([
+    `raft-harness simulate defaults, ${host} host, --jobs 2`,
+    `${fix(r.perSecond, 1)} simulations/s`,
+    `${r.seeds} seeds × 10 virtual s (5 nodes, 3 clients, every fault) in ${fix(r.wallMs / 1000, 1)} wall s, ${r.failed} failed; ${target}`,
   ]);
 }
 rows.push(['seed sweep, inline vs worker', `${fix(ratio, 1)}×`, `target ≥ 10× for the inline host (${verdict(ratio >= 10)})`]);

@@ -16,7 +16,7 @@ Usage:
                         [--faults LIST] [--jobs N] [--host inline|worker] [--shard I/N]
                         [--out DIR] [--json] [--program FILE:EXPORT]
   raft-harness replay --seed N [same options as simulate]
-  raft-harness bench
+  raft-harness bench [--quick]
   raft-harness help
 
 simulate  runs the bank workload on a cluster once per seed: clients keep operations in flight
@@ -29,7 +29,8 @@ simulate  runs the bank workload on a cluster once per seed: clients keep operat
           JSON) to --out.
 replay    runs one seed again (on the worker host unless --host says otherwise), prints its trace
           hash and writes its trace.
-bench     prints the benchmark tables (the same code as npm run bench).
+bench     prints the benchmark tables (the same code as npm run bench), each figure beside its
+          target; --quick runs every row once on small sizes (checks the table, measures little).
 
 Exit status: 0 when every seed held, 1 when any failed, 2 on bad arguments.`;
 
@@ -61,7 +62,15 @@ function program(text: string | undefined): ProgramSpec | undefined {
   return { kind: 'module', url: pathToFileURL(resolve(m[1]!)).href, name: m[2]! };
 }
 
-type Parsed = { command: string; options: Omit<SimulationOptions, 'seed'> & { out: string }; seeds: number[]; jobs: number; json: boolean; flags: string };
+type Parsed = {
+  command: string;
+  options: Omit<SimulationOptions, 'seed'> & { out: string };
+  seeds: number[];
+  jobs: number;
+  json: boolean;
+  quick: boolean;
+  flags: string;
+};
 
 function parse(argv: string[]): Parsed {
   let parsed;
@@ -83,6 +92,7 @@ function parse(argv: string[]): Parsed {
         out: { type: 'string' },
         program: { type: 'string' },
         json: { type: 'boolean' },
+        quick: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -140,7 +150,7 @@ function parse(argv: string[]): Parsed {
   ]
     .filter(Boolean)
     .join(' ');
-  return { command, options, seeds, jobs: int('jobs', values.jobs, availableParallelism(), 1), json: values.json === true, flags };
+  return { command, options, seeds, jobs: int('jobs', values.jobs, availableParallelism(), 1), json: values.json === true, quick: values.quick === true, flags };
 }
 
 function replayLine(seed: number, flags: string): string {
@@ -178,14 +188,14 @@ function summary(results: readonly SimulationResult[], wallMs: number): Array<[s
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { command, options, seeds, jobs, json, flags } = parse(argv);
+  const { command, options, seeds, jobs, json, quick, flags } = parse(argv);
   if (command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (command === 'bench') {
     for (const script of ['../../bench/run.js', '../../bench/cluster-run.js']) {
-      const r = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { stdio: 'inherit' });
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...(quick ? ['--quick'] : [])], { stdio: 'inherit' });
       if (r.status !== 0) return r.status ?? 1;
     }
     return 0;

@@ -70,3 +70,64 @@ describe('raft-harness CLI', () => {
     expect(r.stderr).toContain('Usage:');
   });
 });
+
+describe('raft-harness CLI on a broken Raft', () => {
+  // test/fixtures/broken-raft.mjs: voters skip the §5.4.1 up-to-date check. Seeds 39 and 40 of the
+  // default workload elect a leader that lacks committed entries.
+  const BROKEN = `${fileURLToPath(new URL('../fixtures/broken-raft.mjs', import.meta.url))}:createBrokenVoteBankNode`;
+  const out = join(OUT, 'broken');
+
+  it('simulate finds the bug, exits 1, names the property, prints the replay command and writes the trace', () => {
+    const r = run('simulate', '--seed-range', '38..40', '--program', BROKEN, '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/seeds +3 \(1 held, 2 failed\)/);
+    expect(r.stdout).toMatch(/violations +leader-completeness: 2/);
+    expect(r.stdout).toMatch(/seed 40: raft-harness: safety violation: leader-completeness at \d+ ms on n\d, n\d: leader of term \d+ lacks entries/);
+    expect(r.stdout).toContain(`replay: npx raft-harness replay --seed 40 --program ${BROKEN}`);
+    expect(r.stdout).toContain('1 passed, 2 failed — Raft broke: see the seeds above.');
+    for (const seed of [39, 40]) for (const ext of ['html', 'txt', 'json']) expect(existsSync(join(out, `seed-${seed}.${ext}`))).toBe(true);
+    expect(existsSync(join(out, 'seed-38.html'))).toBe(false); // a seed that held writes nothing
+  });
+
+  it('replay of the failing seed on the worker host reproduces the inline trace hash and the violation', () => {
+    const found = run('simulate', '--seed-range', '40..40', '--program', BROKEN, '--json', '--jobs', '1');
+    expect(found.status).toBe(1);
+    const result = (JSON.parse(found.stdout) as { results: Array<{ traceHash: string; violation: { property: string; message: string } }> }).results[0]!;
+    expect(result.violation.property).toBe('leader-completeness');
+    const r = run('replay', '--seed', '40', '--program', BROKEN, '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/seed 40 on the worker host: FAILED/);
+    expect(r.stdout).toContain(`trace hash ${result.traceHash}`);
+    expect(r.stdout).toContain(result.violation.message);
+  });
+
+  it('the same seeds hold on the real Raft', () => {
+    const r = run('simulate', '--seed-range', '38..40', '--out', out);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/seeds +3 \(3 held, 0 failed\)/);
+  });
+});
+
+describe('raft-harness bench', () => {
+  it('prints the benchmark table, every figure beside its target', () => {
+    const r = run('bench', '--quick');
+    expect(r.status).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark'));
+    const names = rows.map((l) => l.split('|')[1]!.trim());
+    for (const name of [
+      'core throughput, 5 nodes, batch 64',
+      'linearizability check, kv, 10,000 ops, 5 clients',
+      'start → leader, 5 nodes (median of 2 seeds)',
+      'idle, 5 nodes, virtual/wall',
+      'deterministic: pause() all 5 nodes',
+      'realtime: bank ops, 3 nodes, 256 clients',
+      'raft-harness simulate defaults, inline host, --jobs 2',
+      'raft-harness simulate defaults, worker host, --jobs 2',
+      'seed sweep, inline vs worker',
+    ]) {
+      expect(names).toContain(name);
+    }
+    for (const row of rows) expect(row, row).toMatch(/target/);
+    expect(r.stdout).toMatch(/quick run: not judged/);
+  });
+});

@@ -5,7 +5,7 @@ import { MemoryStorage } from '../src/node/memory-storage.js';
 import type { ServerStatus } from '../src/node/raft-server.js';
 import { resolveRaftOptions, validateMembers, type RaftOptions } from '../src/raft/config.js';
 import { InvalidConfigError, describe as describeValue } from '../src/raft/errors.js';
-import { RAFT_MESSAGE_TYPES, type NodeId, type Role } from '../src/raft/types.js';
+import { RAFT_MESSAGE_TYPES, type Membership, type NodeId, type PersistedState, type Role } from '../src/raft/types.js';
 import { BankClient, type ClientOptions } from './client.js';
 import { ClusterStoppedError, ClusterTimeoutError, NodeCrashedError, NodeFailureError, UnknownNodeError } from './errors.js';
 import type { NodeHost } from './hosts/host.js';
@@ -144,7 +144,10 @@ const QUIESCE_HOPS = 32;
  * consistent cluster; the same seed gives the same events in the same order.
  */
 export class Cluster {
-  readonly ids: readonly NodeId[];
+  /** The cluster's first members: every node's first configuration. */
+  private readonly initialIds: readonly NodeId[];
+  /** Every node the cluster runs, added ones included, removed ones not; in creation order. */
+  private nodeIds: NodeId[];
   readonly seed: number;
   private readonly options: ClusterOptions;
   private readonly program: ProgramSpec;
@@ -219,7 +222,8 @@ export class Cluster {
       html: (verdict?: Verdict) => toHtml(data(verdict), { title: `raft-harness trace, seed ${this.seed}` }),
       saveHtml: async (path: string, verdict?: Verdict) => saveHtml(data(verdict), path, { title: `raft-harness trace, seed ${this.seed}` }),
     });
-    this.ids = ids;
+    this.initialIds = ids;
+    this.nodeIds = [...ids];
     this.seed = options.seed ?? 1;
     this.order = new Map(ids.map((id, i) => [id, i]));
     this.router = new Router(this.seed, options.network ?? {});
@@ -274,6 +278,11 @@ export class Cluster {
 
   // ---------------------------------------------------------------- looking
 
+  /** The cluster's nodes, in creation order (`addNode` appends, `removeNode` takes out). */
+  get ids(): readonly NodeId[] {
+    return this.nodeIds;
+  }
+
   /** Global virtual time, ms. */
   now(): number {
     return this.clock;
@@ -300,8 +309,9 @@ export class Cluster {
         commitIndex: disk.hardState.commit,
         lastApplied: 0,
         log: disk.entries,
-        snapshotIndex: 0,
-        snapshotTerm: 0,
+        snapshotIndex: disk.snapshot?.index ?? 0,
+        snapshotTerm: disk.snapshot?.term ?? 0,
+        ...this.membershipOnDisk(disk),
         app: null,
         clock: n.clock,
         pendingTimers: [],
@@ -325,10 +335,21 @@ export class Cluster {
       log: s.log ?? [],
       snapshotIndex: s.snapshotIndex ?? 0,
       snapshotTerm: s.snapshotTerm ?? 0,
+      voters: s.voters ?? this.ids,
+      learners: s.learners ?? [],
       app: s.app ?? raw,
       clock,
       pendingTimers: timers,
     };
+  }
+
+  /** The configuration a stopped node's disk holds: its last config entry, else its snapshot's, else the first. */
+  private membershipOnDisk(disk: PersistedState): Membership {
+    for (let i = disk.entries.length - 1; i >= 0; i--) {
+      const e = disk.entries[i]!;
+      if (e.type === 'config') return e.membership;
+    }
+    return disk.snapshot?.membership ?? { voters: this.initialIds, learners: [] };
   }
 
   /**
@@ -339,7 +360,15 @@ export class Cluster {
     const out: NodeView[] = [];
     for (const n of this.nodes.values()) {
       if (n.host === null || n.status === 'crashed' || n.status === 'stopped') continue;
-      out.push({ id: n.id, incarnation: n.incarnation, role: n.role, term: n.term, commitIndex: n.commitIndex, log: n.disk.peekEntries() });
+      out.push({
+        id: n.id,
+        incarnation: n.incarnation,
+        role: n.role,
+        term: n.term,
+        commitIndex: n.commitIndex,
+        snapshotIndex: n.disk.snapshotIndex,
+        log: n.disk.peekEntries(),
+      });
     }
     return out;
   }
@@ -697,8 +726,11 @@ export class Cluster {
     this.assertLive('client');
     if (options.node !== undefined) this.node(options.node);
     const id = `client${++this.clientCount}`;
+    const cluster = this;
     const client = new BankClient(id, options, {
-      ids: this.ids,
+      get ids() {
+        return cluster.ids;
+      },
       now: () => this.clock,
       send: (message) => this.sendFromClient(id, message),
       setTimer: (at, label, fire) => this.setMainTimer(at, label, fire),
@@ -827,13 +859,13 @@ export class Cluster {
     n.role = 'follower';
     n.term = durable.hardState.term;
     n.commitIndex = durable.hardState.commit;
-    n.applied = 0;
-    n.lastIndex = durable.entries.length;
-    this.checker.restarted(id);
+    n.applied = durable.snapshot?.index ?? 0;
+    n.lastIndex = (durable.snapshot?.index ?? 0) + durable.entries.length;
+    this.checker.restarted(id, durable.snapshot?.index ?? 0);
     const init = {
         mode: this.mode,
         id,
-        members: this.ids,
+        members: this.initialIds,
         seed: this.seed,
         incarnation: n.incarnation,
         program: this.program,
@@ -976,6 +1008,11 @@ export class Cluster {
       if (ev.type === 'apply' && typeof ev['index'] === 'number') {
         n.applied = ev['index'];
         this.checker.apply(n.id, ev['index'], Number(ev['term']), this.clock);
+      }
+      if (ev.type === 'snapshot' && ev['source'] === 'installed' && typeof ev['index'] === 'number') {
+        // The state machine starts over from the leader's snapshot: applying resumes after it.
+        n.applied = ev['index'];
+        this.checker.restarted(n.id, ev['index']);
       }
     } catch (error) {
       // A broken safety property fails every wait, with the event that broke it in the trace.

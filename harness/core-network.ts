@@ -75,7 +75,7 @@ export class CoreNetwork {
 
   persisted(id: NodeId): PersistedState {
     const m = this.member(id);
-    return { hardState: m.hardState, entries: m.log };
+    return { hardState: m.hardState, snapshot: null, entries: m.log };
   }
 
   leader(): NodeId | undefined {
@@ -212,7 +212,7 @@ export class CoreNetwork {
     m.incarnation += 1;
     const config = resolveRaftConfig(id, this.ids, this.options.raft ?? {});
     const random = createRandom(deriveSeed(this.options.seed, `${id}#${m.incarnation}`));
-    m.core = new RaftCore(config, { hardState: m.hardState, entries: m.log }, random, this.clock);
+    m.core = new RaftCore(config, { hardState: m.hardState, snapshot: null, entries: m.log }, random, this.clock);
     m.applied = [];
     this.flush(id);
   }

@@ -2,7 +2,7 @@
  * Plain-data types that cross the worker boundary. Nothing here may hold a class instance or a
  * function: it all goes through structured clone, and error classes do not survive it.
  */
-import type { HardState, Entry, NodeId, PersistedState } from '../src/raft/types.js';
+import type { HardState, Entry, NodeId, PersistedState, Snapshot } from '../src/raft/types.js';
 
 /** Which node program a host runs. Built-ins are looked up by name inside the worker. */
 export type ProgramSpec =
@@ -69,7 +69,8 @@ export type StepReport = {
 /** One write made durable by a sync, mirrored to the main thread so it survives a crash. */
 export type DiskWrite =
   | { readonly kind: 'hard-state'; readonly hardState: HardState }
-  | { readonly kind: 'append'; readonly entries: readonly Entry[] };
+  | { readonly kind: 'append'; readonly entries: readonly Entry[] }
+  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot };
 
 /** Data plane, worker → main. Realtime nodes also report events, failures and trigger hits here. */
 export type WorkerPost =

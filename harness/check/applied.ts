@@ -13,9 +13,9 @@ export class AppliedChecker {
   private readonly applied = new Map<number, { readonly term: number; readonly node: NodeId }>();
   private readonly last = new Map<NodeId, number>();
 
-  /** A node restarted: it rebuilds its state machine from index 1. */
-  restarted(node: NodeId): void {
-    this.last.delete(node);
+  /** A node's state machine restarted: from its snapshot at `from` (0: from index 1). */
+  restarted(node: NodeId, from = 0): void {
+    this.last.set(node, from);
   }
 
   leader(node: NodeId, term: number, time: number): void {

@@ -9,6 +9,8 @@ export type NodeView = {
   readonly role: Role;
   readonly term: number;
   readonly commitIndex: number;
+  /** Index of the node's snapshot (0 without one): `log` holds the entries after it. */
+  readonly snapshotIndex?: number;
   readonly log: readonly Entry[];
 };
 
@@ -43,7 +45,9 @@ export class SafetyViolationError extends RaftHarnessError {
 
 /** Identity of an entry across nodes: same index and term must mean the same entry (§5.3). */
 export function entryKey(e: Entry): string {
-  return e.type === 'noop' ? `${e.term}:noop` : `${e.term}:${e.command.clientId}:${e.command.seq}:${JSON.stringify(e.command.op)}`;
+  if (e.type === 'noop') return `${e.term}:noop`;
+  if (e.type === 'config') return `${e.term}:config:${e.membership.voters.join('+')}/${e.membership.learners.join('+')}`;
+  return `${e.term}:${e.command.clientId}:${e.command.seq}:${JSON.stringify(e.command.op)}`;
 }
 
 /** Two independent 32-bit mixes: a chain value summarizes a whole log prefix. */
@@ -91,7 +95,7 @@ export class SafetyMonitor {
   /** Log length and chain of each leader (`id@term`) when last seen. */
   private readonly leaderLogs = new Map<string, { length: number; chain: Chain }>();
   /** Chain of the committed prefix at every committed index; [0] is the empty log. */
-  private readonly committedChain: Chain[] = [EMPTY_CHAIN];
+  private committedChain: Chain[] = [EMPTY_CHAIN];
   private readonly committedBy: NodeId[] = [''];
   /** term → highest index seen committed by a node whose term was at most that. */
   private readonly committedAtTerm = new Map<number, { index: number; node: NodeId }>();
@@ -104,19 +108,43 @@ export class SafetyMonitor {
     for (const n of nodes) this.observeNode(n, time);
   }
 
+  /**
+   * Brings the monitor's copy of a node's whole log (from index 1) up to date. Entries a snapshot
+   * replaced are still known here: the node held them at an earlier observation, or, for a
+   * snapshot installed from the leader, they are the committed prefix (a snapshot holds only
+   * committed entries).
+   */
   private track(n: NodeView, time: number): Tracked {
     let t = this.tracked.get(n.id);
     if (!t) {
       t = { entries: [], chains: [EMPTY_CHAIN] };
       this.tracked.set(n.id, t);
     }
-    let from = 0;
-    const max = Math.min(t.entries.length, n.log.length);
-    while (from < max && t.entries[from] === n.log[from]) from++;
+    const base = n.snapshotIndex ?? 0;
+    if (base > 0) {
+      if (this.committedEntries.length >= base) {
+        if (!(t.entries.length >= base && same(t.chains[base], this.committedChain[base]))) {
+          t.entries = this.committedEntries.slice(0, base);
+          t.chains = this.committedChain.slice(0, base + 1);
+        }
+      } else if (t.entries.length < base) {
+        // Neither held here before nor seen committed anywhere: a snapshot out of nowhere.
+        throw new SafetyViolationError(
+          'state-machine-safety',
+          [n.id],
+          time,
+          `${n.id} holds a snapshot up to ${base}, beyond anything it held or anyone committed (${this.committedEntries.length})`,
+        );
+      }
+    }
+    const length = base + n.log.length;
+    let from = base;
+    const max = Math.min(t.entries.length, length);
+    while (from < max && t.entries[from] === n.log[from - base]) from++;
     t.entries.length = from;
     t.chains.length = from + 1;
-    for (let i = from; i < n.log.length; i++) {
-      const e = n.log[i]!;
+    for (let i = from; i < length; i++) {
+      const e = n.log[i - base]!;
       t.entries.push(e);
       const chain = extend(t.chains[i]!, e);
       t.chains.push(chain);
@@ -148,9 +176,10 @@ export class SafetyMonitor {
     }
     this.lastSeen.set(n.id, { incarnation: n.incarnation, term: n.term, commit: n.commitIndex });
     const t = this.track(n, time);
+    const length = t.entries.length;
 
-    if (n.commitIndex > n.log.length) {
-      throw new SafetyViolationError('state-machine-safety', [n.id], time, `commit index ${n.commitIndex} beyond log of ${n.log.length}`);
+    if (n.commitIndex > length) {
+      throw new SafetyViolationError('state-machine-safety', [n.id], time, `commit index ${n.commitIndex} beyond log of ${length}`);
     }
     const known = this.committedChain.length - 1;
     const overlap = Math.min(known, n.commitIndex);
@@ -161,13 +190,13 @@ export class SafetyMonitor {
         'state-machine-safety',
         [this.committedBy[i] ?? '?', n.id],
         time,
-        `index ${i} committed as ${entryKey(this.committedEntry(i))} on ${this.committedBy[i]} and as ${entryKey(n.log[i - 1]!)} on ${n.id}`,
+        `index ${i} committed as ${entryKey(this.committedEntry(i))} on ${this.committedBy[i]} and as ${entryKey(t.entries[i - 1]!)} on ${n.id}`,
       );
     }
     for (let i = known + 1; i <= n.commitIndex; i++) {
       this.committedChain.push(t.chains[i]!);
       this.committedBy.push(n.id);
-      this.committedEntries.push(n.log[i - 1]!);
+      this.committedEntries.push(t.entries[i - 1]!);
     }
     const atTerm = this.committedAtTerm.get(n.term);
     if (n.commitIndex > 0 && (atTerm === undefined || atTerm.index < n.commitIndex)) {
@@ -186,7 +215,7 @@ export class SafetyMonitor {
     if (before !== undefined && !same(before.chain, t.chains[before.length])) {
       throw new SafetyViolationError('leader-append-only', [n.id], time, `leader of term ${n.term} lost or changed an entry at or below ${before.length}`);
     }
-    this.leaderLogs.set(logKey, { length: n.log.length, chain: t.chains[n.log.length]! });
+    this.leaderLogs.set(logKey, { length, chain: t.chains[length]! });
 
     // Committed as seen by a node of an earlier term: this leader must hold it.
     for (const [term, c] of this.committedAtTerm) {

@@ -1,7 +1,7 @@
 import type { MemoryStorage } from '../../src/node/memory-storage.js';
 import { assertAppendable, StorageError } from '../../src/node/storage-errors.js';
 import type { Storage } from '../../src/node/storage.js';
-import type { Entry, HardState, PersistedState } from '../../src/raft/types.js';
+import type { Entry, HardState, PersistedState, Snapshot } from '../../src/raft/types.js';
 import type { DiskWrite } from '../protocol.js';
 
 /**
@@ -22,7 +22,7 @@ export class MirroredStorage implements Storage {
   constructor(initial: PersistedState, post: (writes: readonly DiskWrite[]) => void) {
     this.initial = initial;
     this.post = post;
-    this.lastIndex = initial.entries.length;
+    this.lastIndex = (initial.snapshot?.index ?? 0) + initial.entries.length;
   }
 
   /** What the node starts from: the disk as the main thread handed it over. */
@@ -40,6 +40,14 @@ export class MirroredStorage implements Storage {
     assertAppendable(entries, this.lastIndex);
     this.pending.push({ kind: 'append', entries });
     this.lastIndex = entries[entries.length - 1]!.index;
+  }
+
+  saveSnapshot(snapshot: Snapshot): void {
+    this.assertOpen('saveSnapshot');
+    this.pending.push({ kind: 'snapshot', snapshot });
+    // The core installs a snapshot only past its commit index and keeps a matching suffix; the
+    // disk applies the same rule (§7). Appends that follow start right after what survives.
+    this.lastIndex = Math.max(this.lastIndex, snapshot.index);
   }
 
   sync(): void {
@@ -63,6 +71,7 @@ export class MirroredStorage implements Storage {
 export function applyDiskWrites(disk: MemoryStorage, writes: readonly DiskWrite[]): void {
   for (const w of writes) {
     if (w.kind === 'hard-state') disk.setHardState(w.hardState);
+    else if (w.kind === 'snapshot') disk.saveSnapshot(w.snapshot);
     else disk.append(w.entries);
   }
   disk.sync();

@@ -2,15 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidConfigError, StorageCorruptError } from '../raft/errors.js';
 import { EMPTY_STATE } from '../raft/types.js';
-import type { Entry, HardState, PersistedState } from '../raft/types.js';
+import type { Entry, HardState, Membership, PersistedState, Snapshot } from '../raft/types.js';
 import type { Storage } from './storage.js';
-import { StorageError, assertAppendable } from './storage-errors.js';
+import { StorageError, assertAppendable, entriesAfterSnapshot } from './storage-errors.js';
 
 /*
  * On-disk layout of a FileStorage directory:
  *
  *   raft.log     LOG_MAGIC, then records; appended to only, until compaction replaces it whole
  *   hard-state   STATE_MAGIC, then exactly one record; replaced whole, atomically, by rename
+ *   snapshot     SNAP_MAGIC, then exactly one record (the Snapshot); replaced whole by rename
  *   *.tmp        a replacement being written; discarded at open (it never got renamed)
  *
  * A record is a 12-byte header then a payload (integers little-endian):
@@ -24,15 +25,21 @@ import { StorageError, assertAppendable } from './storage-errors.js';
  * The payload is UTF-8 JSON. In raft.log it is a batch `{ "entries": [...] }` (non-empty,
  * contiguous). A batch starting at index i replaces everything from i on, exactly like
  * `Storage.append`, so overwrites need no truncate record of their own. In hard-state it is the
- * HardState itself.
+ * HardState itself; in snapshot, the Snapshot.
+ *
+ * A snapshot replaces the log up to its index (§7). The snapshot file is written before the log
+ * loses anything (the log is only rewritten later, by compaction), and replay ignores the entries
+ * a snapshot covers, so a crash between the two loses nothing.
  */
 
 const LOG_FILE = 'raft.log';
 const STATE_FILE = 'hard-state';
+const SNAP_FILE = 'snapshot';
 const TMP_SUFFIX = '.tmp';
 /** Names the format and its version: a different file, or a future format, is refused. */
 const LOG_MAGIC = Buffer.from('RHLOG\0\0\x01', 'latin1');
 const STATE_MAGIC = Buffer.from('RHHST\0\0\x01', 'latin1');
+const SNAP_MAGIC = Buffer.from('RHSNP\0\0\x01', 'latin1');
 const HEADER_BYTES = 12;
 const MAX_PAYLOAD_BYTES = 0xffff_ffff;
 /** Entries per record when compaction rewrites the log: keeps each record's JSON small. */
@@ -70,12 +77,18 @@ export class FileStorage implements Storage {
   private entriesInFile: number;
   /** Durable hard state: what the hard-state file holds. */
   private hardState: HardState;
-  /** Durable log, as replay would read it back. Invariant: `entries[i].index === i + 1`. */
-  private readonly entries: Entry[];
+  /** Durable snapshot: what the snapshot file holds. */
+  private snapshot: Snapshot | null;
+  /** Durable log after the snapshot, as replay would read it back. Invariant: `entries[i].index === snapshotIndex + i + 1`. */
+  private entries: Entry[];
   /** Set since the last sync; only the latest counts, since the file is replaced whole. */
   private pendingHardState: HardState | null = null;
   /** Appended since the last sync, oldest first: the encoded record and its entries as read back. */
   private pendingAppends: { readonly record: Buffer; readonly entries: readonly Entry[] }[] = [];
+  /** Snapshots and appends since the last sync, in the order they were written. */
+  private pendingOrder: Array<{ readonly kind: 'append'; readonly entries: readonly Entry[] } | { readonly kind: 'snapshot'; readonly snapshot: Snapshot }> = [];
+  /** Latest snapshot written since the last sync (only the latest reaches the file). */
+  private pendingSnapshot: Snapshot | null = null;
   /** Last index of the log as written so far (durable + pending): what appends are checked against. */
   private writtenLastIndex: number;
   /**
@@ -92,6 +105,7 @@ export class FileStorage implements Storage {
     logFd: number,
     logSize: number,
     hardState: HardState,
+    snapshot: Snapshot | null,
     log: ReplayedLog,
   ) {
     this.dir = dir;
@@ -101,9 +115,14 @@ export class FileStorage implements Storage {
     this.logFd = logFd;
     this.logSize = logSize;
     this.hardState = hardState;
+    this.snapshot = snapshot;
     this.entries = log.entries;
     this.entriesInFile = log.entriesInFile;
-    this.writtenLastIndex = log.entries.length;
+    this.writtenLastIndex = this.snapshotIndex + log.entries.length;
+  }
+
+  private get snapshotIndex(): number {
+    return this.snapshot?.index ?? 0;
   }
 
   /**
@@ -118,16 +137,17 @@ export class FileStorage implements Storage {
     fs.mkdirSync(dir, { recursive: true });
     const logPath = path.join(dir, LOG_FILE);
     const statePath = path.join(dir, STATE_FILE);
-    for (const name of [LOG_FILE, STATE_FILE]) fs.rmSync(path.join(dir, name + TMP_SUFFIX), { force: true });
+    for (const name of [LOG_FILE, STATE_FILE, SNAP_FILE]) fs.rmSync(path.join(dir, name + TMP_SUFFIX), { force: true });
 
     const hardState = readHardState(statePath);
+    const snapshot = readSnapshot(path.join(dir, SNAP_FILE));
     let log = replayLog(logPath);
     if (log === null) {
       // Without its log, a stored term and vote would describe a node that lost acknowledged
       // entries: refuse rather than restart it as if it were new.
       if (fs.existsSync(statePath)) throw new StorageCorruptError(logPath, `missing, but ${statePath} exists`);
       writeLogFile(dir, logPath, []);
-      log = { entries: [], entriesInFile: 0, validBytes: LOG_MAGIC.length, totalBytes: LOG_MAGIC.length };
+      log = { base: 0, entries: [], entriesInFile: 0, validBytes: LOG_MAGIC.length, totalBytes: LOG_MAGIC.length };
     }
 
     const fd = fs.openSync(logPath, 'r+');
@@ -141,7 +161,14 @@ export class FileStorage implements Storage {
       fs.closeSync(fd);
       throw e;
     }
-    const storage = new FileStorage(dir, threshold, fd, log.validBytes, hardState, log);
+    // The log may still hold entries the snapshot covers (a crash came before compaction).
+    const base = snapshot?.index ?? 0;
+    if (log.base > base) {
+      fs.closeSync(fd);
+      throw new StorageCorruptError(logPath, `starts after index ${log.base}, but the snapshot ends at ${base}: entries are missing`);
+    }
+    const live = snapshot === null ? log.entries : entriesAfterSnapshot(log.entries, log.base, snapshot.index, snapshot.term);
+    const storage = new FileStorage(dir, threshold, fd, log.validBytes, hardState, snapshot, { ...log, base, entries: live });
     try {
       storage.maybeCompact();
     } catch (e) {
@@ -163,7 +190,7 @@ export class FileStorage implements Storage {
 
   /** What is durable (the last sync's state); a deep copy. Still readable after `close()`. */
   load(): PersistedState {
-    return structuredClone({ hardState: this.hardState, entries: this.entries });
+    return structuredClone({ hardState: this.hardState, snapshot: this.snapshot, entries: this.entries });
   }
 
   setHardState(hardState: HardState): void {
@@ -188,8 +215,22 @@ export class FileStorage implements Storage {
     if (typeof readBack === 'string') {
       throw new StorageError(`append of entries ${entries[0]!.index}.. that do not survive JSON: ${readBack}`);
     }
+    if (entries[0]!.index <= this.snapshotIndex) {
+      throw new StorageError(`append at ${entries[0]!.index}, inside the snapshot (up to ${this.snapshotIndex})`);
+    }
     this.pendingAppends.push({ record: frame(text), entries: readBack });
+    this.pendingOrder.push({ kind: 'append', entries: readBack });
     this.writtenLastIndex = entries[entries.length - 1]!.index;
+    this.writes += 1;
+  }
+
+  saveSnapshot(snapshot: Snapshot): void {
+    this.assertWritable('saveSnapshot');
+    const readBack = parseSnapshot(JSON.stringify(snapshot));
+    if (typeof readBack === 'string') throw new StorageError(`saveSnapshot at ${snapshot.index}: ${readBack}`);
+    this.pendingSnapshot = readBack;
+    this.pendingOrder.push({ kind: 'snapshot', snapshot: readBack });
+    this.writtenLastIndex = Math.max(this.writtenLastIndex, snapshot.index);
     this.writes += 1;
   }
 
@@ -197,11 +238,13 @@ export class FileStorage implements Storage {
     const fd = this.assertWritable('sync');
     const hardState = this.pendingHardState;
     const appends = this.pendingAppends;
+    const snapshot = this.pendingSnapshot;
     try {
-      // Hard state first: see the class comment.
+      // Hard state first: see the class comment. Then the snapshot, before the log loses anything.
       if (hardState !== null && !sameHardState(hardState, this.hardState)) {
         writeStateFile(this.dir, this.statePath, hardState);
       }
+      if (snapshot !== null) writeRecordFile(this.dir, path.join(this.dir, SNAP_FILE), SNAP_MAGIC, JSON.stringify(snapshot));
       if (appends.length > 0) {
         const bytes = Buffer.concat(appends.map((a) => a.record));
         writeAll(fd, bytes, this.logSize);
@@ -213,13 +256,20 @@ export class FileStorage implements Storage {
       throw new StorageError(`sync of ${this.dir} failed; later writes will be refused`, { cause: e });
     }
     if (hardState !== null) this.hardState = hardState;
-    for (const a of appends) {
-      this.entries.length = a.entries[0]!.index - 1;
-      for (const e of a.entries) this.entries.push(e);
-      this.entriesInFile += a.entries.length;
+    for (const w of this.pendingOrder) {
+      if (w.kind === 'snapshot') {
+        this.entries = entriesAfterSnapshot(this.entries, this.snapshotIndex, w.snapshot.index, w.snapshot.term);
+        this.snapshot = w.snapshot;
+        continue;
+      }
+      this.entries.length = w.entries[0]!.index - this.snapshotIndex - 1;
+      for (const e of w.entries) this.entries.push(e);
+      this.entriesInFile += w.entries.length;
     }
     this.pendingHardState = null;
     this.pendingAppends = [];
+    this.pendingOrder = [];
+    this.pendingSnapshot = null;
     this.syncs += 1;
     this.maybeCompact();
   }
@@ -231,6 +281,8 @@ export class FileStorage implements Storage {
     this.logFd = null;
     this.pendingHardState = null;
     this.pendingAppends = [];
+    this.pendingOrder = [];
+    this.pendingSnapshot = null;
     fs.closeSync(fd);
   }
 
@@ -327,7 +379,9 @@ function findIntactRecord(buf: Buffer, from: number): number | null {
 }
 
 type ReplayedLog = {
-  /** Invariant: `entries[i].index === i + 1`. */
+  /** Index before the first entry: 0, or where a log rewritten after a snapshot starts. */
+  readonly base: number;
+  /** Invariant: `entries[i].index === base + i + 1`. */
   readonly entries: Entry[];
   readonly entriesInFile: number;
   /** Bytes up to the end of the last intact record; the rest is a torn tail. */
@@ -344,6 +398,7 @@ function replayLog(logPath: string): ReplayedLog | null {
     throw new StorageCorruptError(logPath, 'not a raft-harness log, or a different format version (bad magic)');
   }
   const entries: Entry[] = [];
+  let base = 0;
   let entriesInFile = 0;
   let offset = LOG_MAGIC.length;
   while (offset < buf.length) {
@@ -363,18 +418,20 @@ function replayLog(logPath: string): ReplayedLog | null {
     const batch = parseBatch(record.text);
     if (typeof batch === 'string') throw new StorageCorruptError(logPath, `record at byte ${offset}: ${batch}`);
     const first = batch[0]!.index;
-    if (first > entries.length + 1) {
+    // A log rewritten after a snapshot starts past index 1: its first record sets the base.
+    if (entriesInFile === 0) base = first - 1;
+    if (first > base + entries.length + 1 || first <= base) {
       throw new StorageCorruptError(
         logPath,
-        `record at byte ${offset} starts at index ${first}, leaving a gap after last index ${entries.length}`,
+        `record at byte ${offset} starts at index ${first}, outside ${base + 1}..${base + entries.length + 1}`,
       );
     }
-    entries.length = first - 1;
+    entries.length = first - base - 1;
     for (const e of batch) entries.push(e);
     entriesInFile += batch.length;
     offset = record.next;
   }
-  return { entries, entriesInFile, validBytes: offset, totalBytes: buf.length };
+  return { base, entries, entriesInFile, validBytes: offset, totalBytes: buf.length };
 }
 
 function readHardState(statePath: string): HardState {
@@ -419,8 +476,39 @@ function writeLogFile(dir: string, logPath: string, entries: readonly Entry[]): 
 }
 
 function writeStateFile(dir: string, statePath: string, hardState: HardState): void {
-  const tmp = statePath + TMP_SUFFIX;
-  const bytes = Buffer.concat([STATE_MAGIC, frame(JSON.stringify(hardState))]);
+  writeRecordFile(dir, statePath, STATE_MAGIC, JSON.stringify(hardState));
+}
+
+function readSnapshot(snapPath: string): Snapshot | null {
+  if (!fs.existsSync(snapPath)) return null;
+  // Replaced only by rename, so it is never torn: any damage is corruption.
+  const buf = fs.readFileSync(snapPath);
+  if (!buf.subarray(0, SNAP_MAGIC.length).equals(SNAP_MAGIC)) {
+    throw new StorageCorruptError(snapPath, 'not a raft-harness snapshot, or a different format version (bad magic)');
+  }
+  const record = unframe(buf, SNAP_MAGIC.length);
+  if (!record.ok) throw new StorageCorruptError(snapPath, record.problem);
+  const snapshot = parseSnapshot(record.text);
+  if (typeof snapshot === 'string') throw new StorageCorruptError(snapPath, snapshot);
+  return snapshot;
+}
+
+function parseSnapshot(text: string): Snapshot | string {
+  const v = parseJson(text);
+  if (!isRecord(v) || !isNatural(v['index']) || !isNatural(v['term']) || typeof v['data'] !== 'string') {
+    return 'not a snapshot { index, term, membership, data }';
+  }
+  const m = v['membership'];
+  const ids = (x: unknown): x is string[] => Array.isArray(x) && x.every((id) => typeof id === 'string');
+  if (!isRecord(m) || !ids(m['voters']) || !ids(m['learners'])) return 'snapshot membership is not { voters, learners }';
+  const membership: Membership = { voters: m['voters'], learners: m['learners'] };
+  return { index: v['index'], term: v['term'], membership, data: v['data'] };
+}
+
+/** Writes MAGIC + one record under a temporary name, fsyncs, and renames it into place. */
+function writeRecordFile(dir: string, filePath: string, magic: Buffer, text: string): void {
+  const tmp = filePath + TMP_SUFFIX;
+  const bytes = Buffer.concat([magic, frame(text)]);
   const fd = fs.openSync(tmp, 'w');
   try {
     writeAll(fd, bytes, 0);
@@ -428,7 +516,7 @@ function writeStateFile(dir: string, statePath: string, hardState: HardState): v
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, statePath);
+  fs.renameSync(tmp, filePath);
   fsyncDirectory(dir);
 }
 
@@ -505,6 +593,12 @@ function parseEntry(value: unknown): Entry | null {
   const { index, term, type } = value;
   if (!isNatural(index) || !isNatural(term)) return null;
   if (type === 'noop') return { index, term, type };
+  if (type === 'config') {
+    const m = value['membership'];
+    const ids = (x: unknown): x is string[] => Array.isArray(x) && x.every((id) => typeof id === 'string');
+    if (!isRecord(m) || !ids(m['voters']) || !ids(m['learners'])) return null;
+    return { index, term, type, membership: { voters: m['voters'], learners: m['learners'] } };
+  }
   if (type !== 'command') return null;
   const command = value['command'];
   if (!isRecord(command)) return null;

@@ -1,12 +1,13 @@
 import { EMPTY_STATE } from '../raft/types.js';
-import type { Entry, HardState, PersistedState } from '../raft/types.js';
+import type { Entry, HardState, PersistedState, Snapshot } from '../raft/types.js';
 import type { Storage } from './storage.js';
-import { StorageError, assertAppendable, assertWholeLog } from './storage-errors.js';
+import { StorageError, assertAppendable, assertWholeLog, entriesAfterSnapshot } from './storage-errors.js';
 
 /** One write that reached the simulated disk cache but not the platter. */
 type PendingWrite =
   | { readonly kind: 'hard-state'; readonly hardState: HardState }
-  | { readonly kind: 'append'; readonly entries: readonly Entry[] };
+  | { readonly kind: 'append'; readonly entries: readonly Entry[] }
+  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot };
 
 export type MemoryStorageOptions = {
   /** What is on the disk at start, e.g. `durable()` of the storage of a node that crashed. */
@@ -24,8 +25,10 @@ export type MemoryStorageOptions = {
 export class MemoryStorage implements Storage {
   /** Last synced hard state. */
   private hardState: HardState;
-  /** Synced log. Invariant: `entries[i].index === i + 1`. */
-  private readonly entries: Entry[];
+  /** Synced snapshot, if any. */
+  private snapshot: Snapshot | null;
+  /** Synced log. Invariant: `entries[i].index === snapshotIndex + i + 1`. */
+  private entries: Entry[];
   /** Written but not synced, oldest first; `sync()` applies them in order, `crash()` drops them. */
   private pending: PendingWrite[] = [];
   /** Last index of the log as written so far (synced + pending): what appends are checked against. */
@@ -36,10 +39,20 @@ export class MemoryStorage implements Storage {
 
   constructor(options: MemoryStorageOptions = {}) {
     const initial = structuredClone(options.initial ?? EMPTY_STATE);
-    assertWholeLog(initial.entries, 'initial state');
+    assertWholeLog(initial.entries, 'initial state', initial.snapshot?.index ?? 0);
     this.hardState = initial.hardState;
+    this.snapshot = initial.snapshot;
     this.entries = [...initial.entries];
-    this.writtenLastIndex = this.entries.length;
+    this.writtenLastIndex = this.lastIndex;
+  }
+
+  /** Last index of the synced snapshot; 0 without one. */
+  get snapshotIndex(): number {
+    return this.snapshot?.index ?? 0;
+  }
+
+  private get lastIndex(): number {
+    return this.snapshotIndex + this.entries.length;
   }
 
   /** Calls to `sync()`, i.e. what would be fsyncs. */
@@ -64,11 +77,11 @@ export class MemoryStorage implements Storage {
 
   /** What survives a crash, as plain data that can be posted to another thread or process. */
   durable(): PersistedState {
-    return structuredClone({ hardState: this.hardState, entries: this.entries });
+    return structuredClone({ hardState: this.hardState, snapshot: this.snapshot, entries: this.entries });
   }
 
   /**
-   * The synced log itself, not a copy, for read-only observers that check it after every event
+   * The synced log after the snapshot itself, not a copy, for read-only observers that check it after every event
    * (a copy per event would cost O(log)). Entries are never mutated in place, so identity tells
    * an observer which entries changed.
    */
@@ -91,6 +104,15 @@ export class MemoryStorage implements Storage {
     this.writes += 1;
   }
 
+  saveSnapshot(snapshot: Snapshot): void {
+    this.assertOpen('saveSnapshot');
+    this.pending.push({ kind: 'snapshot', snapshot: structuredClone(snapshot) });
+    // What the log will end at once this applies: the suffix survives only if it matches (§7).
+    const at = this.writtenTermAt(snapshot.index);
+    this.writtenLastIndex = at === snapshot.term ? Math.max(this.writtenLastIndex, snapshot.index) : snapshot.index;
+    this.writes += 1;
+  }
+
   sync(): void {
     this.assertOpen('sync');
     for (const w of this.pending) {
@@ -100,8 +122,13 @@ export class MemoryStorage implements Storage {
           break;
         case 'append':
           // assertAppendable guaranteed the first index is at most our last index + 1.
-          this.entries.length = w.entries[0]!.index - 1;
+          if (w.entries[0]!.index <= this.snapshotIndex) throw new StorageError(`append at ${w.entries[0]!.index}, inside the snapshot (up to ${this.snapshotIndex})`);
+          this.entries.length = w.entries[0]!.index - this.snapshotIndex - 1;
           for (const e of w.entries) this.entries.push(e);
+          break;
+        case 'snapshot':
+          this.entries = entriesAfterSnapshot(this.entries, this.snapshotIndex, w.snapshot.index, w.snapshot.term);
+          this.snapshot = w.snapshot;
           break;
         default:
           assertNever(w);
@@ -115,8 +142,22 @@ export class MemoryStorage implements Storage {
   crash(): number {
     const lost = this.pending.length;
     this.pending = [];
-    this.writtenLastIndex = this.entries.length;
+    this.writtenLastIndex = this.lastIndex;
     return lost;
+  }
+
+  /** Term of the entry at `index` as written so far (pending writes included); null if none. */
+  private writtenTermAt(index: number): number | null {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const w = this.pending[i]!;
+      if (w.kind === 'snapshot' && w.snapshot.index === index) return w.snapshot.term;
+      if (w.kind === 'append') {
+        const e = w.entries[index - w.entries[0]!.index];
+        if (e !== undefined) return e.term;
+      }
+    }
+    if (index === this.snapshotIndex) return this.snapshot?.term ?? 0;
+    return this.entries[index - this.snapshotIndex - 1]?.term ?? null;
   }
 
   /** Further writes throw. Unsynced writes stay unsynced: closing is not syncing. */

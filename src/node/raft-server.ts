@@ -2,10 +2,14 @@ import { resolveRaftConfig, type RaftConfig, type RaftOptions } from '../raft/co
 import { MalformedMessageError } from '../raft/errors.js';
 import { RaftCore } from '../raft/raft.js';
 import type { Random } from '../raft/random.js';
-import type { CoreEvent, Entry, HardState, NodeId, Ready, Role } from '../raft/types.js';
+import type { CoreEvent, Entry, HardState, Membership, NodeId, Ready, Role, Snapshot } from '../raft/types.js';
 import {
+  adminRequestProblem,
   clientRequestProblem,
+  isAdminRequest,
   isClientRequest,
+  type AdminReply,
+  type AdminRequest,
   type ClientError,
   type ClientReply,
   type ClientRequest,
@@ -19,12 +23,14 @@ import type { Transport } from './transport.js';
 export type NodeEvent =
   | CoreEvent
   /** Every committed entry, in log order; `duplicate` marks a retried command the session absorbed. */
-  | { readonly type: 'apply'; readonly index: number; readonly term: number; readonly entry: 'noop' | 'command'; readonly duplicate: boolean }
+  | { readonly type: 'apply'; readonly index: number; readonly term: number; readonly entry: Entry['type']; readonly duplicate: boolean }
   | { readonly type: 'malformed-message'; readonly error: string };
 
 export type RaftServerOptions = {
   readonly id: NodeId;
   readonly members: readonly NodeId[];
+  /** A server added to a running cluster (not one of `members`): it waits for the leader. */
+  readonly joining?: boolean;
   readonly raft?: Partial<RaftOptions>;
   readonly transport: Transport;
   readonly storage: Storage;
@@ -46,8 +52,14 @@ export type ServerStatus = {
   readonly log: readonly Entry[];
   readonly snapshotIndex: number;
   readonly snapshotTerm: number;
+  /** The configuration this node follows (the latest in its log, committed or not). */
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
   readonly app: unknown;
 };
+
+/** What a snapshot's `data` holds: the application state and the client sessions. */
+type SnapshotData = { readonly app: unknown; readonly sessions: ReturnType<SessionTable['snapshot']> };
 
 type Waiting = { readonly request: ClientRequest };
 
@@ -80,14 +92,21 @@ export class RaftServer {
   private readonly pendingReads = new Map<string, Waiting>();
   /** Confirmed reads waiting for the state machine to reach their index, ascending by index. */
   private readonly readyReads: Array<{ readonly index: number } & Waiting> = [];
+  /** Membership changes proposed here, by log index, answered when they apply. */
+  private readonly pendingChanges = new Map<number, AdminRequest>();
+  /** The transfer in progress here, answered when this node steps down or gives up. */
+  private pendingTransfer: AdminRequest | null = null;
+  /** Approximate JSON size of the log since the snapshot, for the `snapshotLogBytes` policy. */
+  private logBytes = 0;
 
   constructor(options: RaftServerOptions) {
     this.options = options;
     this.id = options.id;
-    this.config = resolveRaftConfig(options.id, options.members, options.raft ?? {});
+    this.config = resolveRaftConfig(options.id, options.members, options.raft ?? {}, options.joining ?? false);
     this.now = options.now ?? (() => performance.now());
     const persisted = options.storage.load();
     this.written = persisted.hardState;
+    if (persisted.snapshot !== null) this.restore(persisted.snapshot);
     this.core = new RaftCore(this.config, persisted, options.random, this.now());
     options.transport.listen((message) => this.receive(message));
     // Re-apply what was committed before a restart: the state machine is rebuilt from the log.
@@ -101,6 +120,13 @@ export class RaftServer {
       const problem = clientRequestProblem(message);
       if (problem !== null) this.report(new MalformedMessageError(problem, message));
       else this.handleClient(message as unknown as ClientRequest);
+      this.drain();
+      return;
+    }
+    if (isAdminRequest(message)) {
+      const problem = adminRequestProblem(message);
+      if (problem !== null) this.report(new MalformedMessageError(problem, message));
+      else this.handleAdmin(message as unknown as AdminRequest);
       this.drain();
       return;
     }
@@ -125,8 +151,10 @@ export class RaftServer {
       commitIndex: s.commitIndex,
       lastApplied: this.lastApplied,
       log: this.core.entries(),
-      snapshotIndex: 0,
-      snapshotTerm: 0,
+      snapshotIndex: s.snapshotIndex,
+      snapshotTerm: s.snapshotTerm,
+      voters: s.voters,
+      learners: s.learners,
       app: this.options.stateMachine.inspect(),
     };
   }
@@ -197,6 +225,77 @@ export class RaftServer {
     this.options.transport.send(reply);
   }
 
+  // ------------------------------------------------------------------ operators
+
+  private handleAdmin(request: AdminRequest): void {
+    const op = request.op;
+    const now = this.now();
+    const status = this.core.status();
+    if (op.type === 'transfer') {
+      if (status.role === 'leader' && op.id === this.id) {
+        this.replyAdmin(request, { ok: true, membership: { voters: status.voters, learners: status.learners } });
+        return;
+      }
+      const r = this.core.transferLeadership(op.id, now);
+      if (!r.ok) this.replyAdmin(request, { ok: false, error: r.reason, leaderHint: r.leaderHint });
+      else this.pendingTransfer = request;
+      return;
+    }
+    if (status.role === 'leader' && alreadyDone(op, status) && status.commitIndex >= this.membershipIndex()) {
+      // A retry of a change that already committed: answer it, change nothing.
+      this.replyAdmin(request, { ok: true, membership: { voters: status.voters, learners: status.learners } });
+      return;
+    }
+    const r = this.core.proposeMembership(op, now);
+    if (!r.ok) this.replyAdmin(request, { ok: false, error: r.reason, leaderHint: r.leaderHint });
+    else this.pendingChanges.set(r.index, request);
+  }
+
+  /** Index of the configuration in force (its entry, or the snapshot holding it). */
+  private membershipIndex(): number {
+    const s = this.core.status();
+    for (let i = s.lastIndex; i > s.snapshotIndex; i--) {
+      const e = this.core.entries(i, i + 1)[0];
+      if (e?.type === 'config') return i;
+    }
+    return s.snapshotIndex;
+  }
+
+  private replyAdmin(
+    request: AdminRequest,
+    outcome: { ok: true; membership: Membership } | { ok: false; error: Extract<AdminReply, { ok: false }>['error']; leaderHint: NodeId | null },
+  ): void {
+    const reply: AdminReply = { type: 'AdminReply', from: this.id, to: request.from, requestId: request.requestId, ...outcome };
+    this.options.transport.send(reply);
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /** Replaces the application state and the sessions with a snapshot's. */
+  private restore(snapshot: Snapshot): void {
+    const data = JSON.parse(snapshot.data) as SnapshotData;
+    this.options.stateMachine.restore(data.app);
+    this.sessions.restore(data.sessions);
+    this.lastApplied = snapshot.index;
+    this.logBytes = 0;
+  }
+
+  /** Snapshots the state machine when the policy says so, and lets the core drop the log. */
+  private maybeSnapshot(): void {
+    const { snapshotEvery, snapshotLogBytes } = this.config;
+    const since = this.lastApplied - this.core.status().snapshotIndex;
+    const due = (snapshotEvery > 0 && since >= snapshotEvery) || (snapshotLogBytes > 0 && this.logBytes > snapshotLogBytes && since > 0);
+    if (!due) return;
+    const data: SnapshotData = { app: this.options.stateMachine.snapshot(), sessions: this.sessions.snapshot() };
+    const snapshot: Snapshot = { ...this.core.snapshotAt(this.lastApplied), data: JSON.stringify(data) };
+    // Durable before the log loses anything: a crash in between keeps both, and loses nothing.
+    this.options.storage.saveSnapshot(snapshot);
+    this.options.storage.sync();
+    this.core.compact(snapshot);
+    this.logBytes = 0;
+    for (const e of this.core.entries()) this.logBytes += entryBytes(e);
+  }
+
   // ------------------------------------------------------------------ the Ready loop
 
   private drain(): void {
@@ -208,6 +307,12 @@ export class RaftServer {
     const { storage, transport, emit } = this.options;
     // 1. Persist, and sync when anything the messages promise was written (Figure 2).
     let mustSync = false;
+    if (ready.snapshot !== null) {
+      // Installed from the leader: on disk before the reply promises it (and before any entry
+      // that follows it), then the state machine starts over from it.
+      storage.saveSnapshot(ready.snapshot);
+      mustSync = true;
+    }
     if (ready.hardState !== null) {
       storage.setHardState(ready.hardState);
       mustSync ||= ready.hardState.term !== this.written.term || ready.hardState.votedFor !== this.written.votedFor;
@@ -216,13 +321,16 @@ export class RaftServer {
     if (ready.entries.length > 0) {
       storage.append(ready.entries);
       mustSync = true;
+      if (this.config.snapshotLogBytes > 0) for (const e of ready.entries) this.logBytes += entryBytes(e);
     }
     if (mustSync) storage.sync();
+    if (ready.snapshot !== null) this.restore(ready.snapshot);
     // 2. Only now may the node speak.
     for (const m of ready.messages) transport.send(m);
     if (emit) for (const e of ready.events) emit(e);
     // 3. Apply, answer writes, then reads that were waiting for these entries.
     for (const entry of ready.committed) this.apply(entry);
+    if (ready.committed.length > 0) this.maybeSnapshot();
     for (const ctx of ready.droppedReads) {
       const w = this.pendingReads.get(ctx);
       this.pendingReads.delete(ctx);
@@ -235,6 +343,17 @@ export class RaftServer {
     }
     this.readyReads.sort((a, b) => a.index - b.index);
     this.serveReads();
+    if (this.pendingTransfer !== null) {
+      const request = this.pendingTransfer;
+      if (ready.events.some((e) => e.type === 'role' && e.from === 'leader')) {
+        this.pendingTransfer = null;
+        const s = this.core.status();
+        this.replyAdmin(request, { ok: true, membership: { voters: s.voters, learners: s.learners } });
+      } else if (ready.events.some((e) => e.type === 'transfer' && e.phase === 'aborted')) {
+        this.pendingTransfer = null;
+        this.replyAdmin(request, { ok: false, error: 'transfer-timeout', leaderHint: this.id });
+      }
+    }
     if (ready.events.some((e) => e.type === 'role' && e.from === 'leader')) this.abandonWrites();
   }
 
@@ -243,8 +362,14 @@ export class RaftServer {
     const waiting = this.pendingWrites.get(entry.index);
     this.pendingWrites.delete(entry.index);
     if (waiting) this.pendingIndex.delete(`${waiting.request.clientId}#${waiting.request.seq}`);
-    if (entry.type === 'noop') {
-      this.options.emit?.({ type: 'apply', index: entry.index, term: entry.term, entry: 'noop', duplicate: false });
+    const change = this.pendingChanges.get(entry.index);
+    this.pendingChanges.delete(entry.index);
+    if (change) {
+      if (entry.type === 'config' && entry.term === this.core.status().term) this.replyAdmin(change, { ok: true, membership: entry.membership });
+      else this.replyAdmin(change, { ok: false, error: 'not-leader', leaderHint: this.core.status().leaderId });
+    }
+    if (entry.type !== 'command') {
+      this.options.emit?.({ type: 'apply', index: entry.index, term: entry.term, entry: entry.type, duplicate: false });
       if (waiting) this.replyError(waiting.request, 'not-leader', this.core.status().leaderId);
       return;
     }
@@ -280,6 +405,8 @@ export class RaftServer {
     this.pendingIndex.clear();
     for (const r of this.readyReads) this.replyError(r.request, 'not-leader', hint);
     this.readyReads.length = 0;
+    for (const c of this.pendingChanges.values()) this.replyAdmin(c, { ok: false, error: 'not-leader', leaderHint: hint });
+    this.pendingChanges.clear();
   }
 
   private report(error: MalformedMessageError): void {
@@ -302,4 +429,18 @@ export class RaftServer {
       this.drain();
     }, Math.max(0, deadline - this.now()));
   }
+}
+
+/** Is the membership already what `op` asks for? (Then a retry of it is answered at once.) */
+function alreadyDone(op: { readonly type: 'add-learner' | 'promote' | 'remove'; readonly id: NodeId }, m: Membership): boolean {
+  const voter = m.voters.includes(op.id);
+  const member = voter || m.learners.includes(op.id);
+  if (op.type === 'add-learner') return member;
+  if (op.type === 'promote') return voter;
+  return !member;
+}
+
+/** Roughly what an entry costs in the log, for the size-based snapshot policy. */
+function entryBytes(e: Entry): number {
+  return e.type === 'command' ? 64 + JSON.stringify(e.command.op).length + e.command.clientId.length : 32;
 }

@@ -38,11 +38,21 @@ export function assertAppendable(entries: readonly Entry[], lastIndex: number): 
   }
 }
 
-/** Throws a StorageError unless `entries` is a whole log: contiguous from index 1. */
-export function assertWholeLog(entries: readonly Entry[], source: string): void {
+/** Throws a StorageError unless `entries` is a whole log: contiguous from just after `base` (the snapshot's index). */
+export function assertWholeLog(entries: readonly Entry[], source: string, base = 0): void {
   for (const [i, e] of entries.entries()) {
-    if (e.index !== i + 1) {
-      throw new StorageError(`${source}: entry ${i} has index ${e.index}, expected ${i + 1}`);
+    if (e.index !== base + i + 1) {
+      throw new StorageError(`${source}: entry ${i} has index ${e.index}, expected ${base + i + 1}`);
     }
   }
+}
+
+/**
+ * The stored log after a snapshot at (index, term) is written, §7: entries it covers go, and the
+ * rest too unless the log holds the snapshot's last entry. `entries` start just after `base`.
+ */
+export function entriesAfterSnapshot(entries: readonly Entry[], base: number, index: number, term: number): Entry[] {
+  const at = entries[index - base - 1];
+  const keep = index === base ? true : at !== undefined && at.term === term;
+  return keep ? entries.slice(Math.max(0, index - base)) : [];
 }

@@ -1,4 +1,4 @@
-import type { Entry, HardState, PersistedState } from '../raft/types.js';
+import type { Entry, HardState, PersistedState, Snapshot } from '../raft/types.js';
 
 /**
  * Stable storage for one node. Calls are synchronous on purpose: a node handles one input to
@@ -17,6 +17,13 @@ export interface Storage {
    * or after `entries[0].index` is replaced. `entries[0].index` is at most last index + 1.
    */
   append(entries: readonly Entry[]): void;
+  /**
+   * Writes a snapshot that replaces the log up to `snapshot.index` (§7): stored entries at or below
+   * it are dropped, and the ones after it too unless the stored entry at its index has its term.
+   * Written in that order, so a crash between the two loses nothing: loading ignores entries the
+   * snapshot covers.
+   */
+  saveSnapshot(snapshot: Snapshot): void;
   sync(): void;
   close(): void;
 }

@@ -22,6 +22,15 @@ export type RaftOptions = {
   readonly maxEntriesPerMessage: number;
   /** Pipelining: most AppendEntries in flight to one follower before waiting for acks. */
   readonly maxInflight: number;
+  /**
+   * Log compaction policy (§7): snapshot once this many entries were applied since the last
+   * snapshot; 0 never does.
+   */
+  readonly snapshotEvery: number;
+  /** Also snapshot once the log holds more than this many bytes (JSON); 0 never does. */
+  readonly snapshotLogBytes: number;
+  /** InstallSnapshot chunk size in characters of the serialized snapshot. */
+  readonly snapshotChunkSize: number;
 };
 
 export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
@@ -31,12 +40,23 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   checkQuorum: true,
   maxEntriesPerMessage: 64,
   maxInflight: 8,
+  snapshotEvery: 0,
+  snapshotLogBytes: 0,
+  snapshotChunkSize: 65_536,
 };
 
 export type RaftConfig = RaftOptions & {
   readonly id: NodeId;
-  /** Every voting member, this node included. */
+  /**
+   * The cluster's first configuration: its voters, this node included, unless `joining`. Once the
+   * log holds a configuration entry (or a snapshot), that one rules.
+   */
   readonly members: readonly NodeId[];
+  /**
+   * A server added to a running cluster: it starts with no configuration, never campaigns, and
+   * learns its membership from the leader's log (dissertation §4.1).
+   */
+  readonly joining: boolean;
 };
 
 function checkInteger(field: string, value: unknown, min: number): number {
@@ -97,20 +117,31 @@ export function resolveRaftOptions(options: Partial<Record<keyof RaftOptions, un
     checkQuorum: checkBoolean('checkQuorum', merged.checkQuorum),
     maxEntriesPerMessage: checkInteger('maxEntriesPerMessage', merged.maxEntriesPerMessage, 1),
     maxInflight: checkInteger('maxInflight', merged.maxInflight, 1),
+    snapshotEvery: checkInteger('snapshotEvery', merged.snapshotEvery, 0),
+    snapshotLogBytes: checkInteger('snapshotLogBytes', merged.snapshotLogBytes, 0),
+    snapshotChunkSize: checkInteger('snapshotChunkSize', merged.snapshotChunkSize, 1),
   };
 }
 
-/** Full node configuration: options plus identity; `id` must be one of `members`. */
+/**
+ * Full node configuration: options plus identity. `id` must be one of `members`, unless the node
+ * is `joining` a running cluster, when it must not be.
+ */
 export function resolveRaftConfig(
   id: unknown,
   members: unknown,
   options: Partial<Record<keyof RaftOptions, unknown>> = {},
+  joining = false,
 ): RaftConfig {
   const list = validateMembers(members);
-  if (typeof id !== 'string' || !list.includes(id)) {
+  if (joining) {
+    if (typeof id !== 'string' || id.length === 0 || list.includes(id)) {
+      throw new InvalidConfigError('id', id, `a new node id, not one of the members (${list.join(', ')})`);
+    }
+  } else if (typeof id !== 'string' || !list.includes(id)) {
     throw new InvalidConfigError('id', id, `one of the members (${list.join(', ')})`);
   }
-  return { ...resolveRaftOptions(options), id, members: list };
+  return { ...resolveRaftOptions(options), id, members: list, joining };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -6,11 +6,16 @@ import { randomInt, type Random } from './random.js';
 import type {
   AppendEntries,
   AppendEntriesReply,
+  ChangeResult,
   ClientCommand,
   CoreEvent,
   CoreStatus,
   Entry,
   HardState,
+  InstallSnapshot,
+  InstallSnapshotReply,
+  Membership,
+  MembershipChange,
   NodeId,
   PersistedState,
   PreVote,
@@ -23,6 +28,8 @@ import type {
   RequestVote,
   RequestVoteReply,
   Role,
+  Snapshot,
+  TimeoutNow,
 } from './types.js';
 
 /**
@@ -37,8 +44,12 @@ type Progress = {
   /**
    * `probe`: one AppendEntries at a time, waiting for its answer (after a rejection or a new
    * term). `replicate`: entries are streamed ahead of acks, up to `maxInflight` messages.
+   * `snapshot`: the entries it needs were compacted; the snapshot goes one chunk at a time.
    */
-  state: 'probe' | 'replicate';
+  state: 'probe' | 'replicate' | 'snapshot';
+  /** In `snapshot` state: which snapshot is being sent, and where its next chunk starts. */
+  snapshotIndex: number;
+  snapshotOffset: number;
   /** Last index carried by each unacknowledged AppendEntries in `replicate` state, ascending. */
   inflight: number[];
   /** Heard from since the last check-quorum round. */
@@ -69,13 +80,23 @@ export class RaftCore {
   readonly id: NodeId;
   private readonly config: RaftConfig;
   private readonly random: Random;
-  private readonly peers: readonly NodeId[];
-  private readonly quorum: number;
+
+  // Membership (dissertation §4.1): the latest configuration in the log, committed or not; else
+  // the snapshot's; else the cluster's first one. The three fields below are derived from it.
+  private membership: Membership;
+  /** Index of the entry (or snapshot) `membership` comes from; 0 for the first configuration. */
+  private membershipIndex = 0;
+  /** Every member but this node, voters and learners: whom a leader replicates to. */
+  private peers: readonly NodeId[] = [];
+  /** A majority of the voters. */
+  private quorum = 1;
 
   // Persistent state (Figure 2). Changes are flagged so the next Ready carries them.
   private term = 0;
   private votedFor: NodeId | null = null;
   private readonly log: RaftLog;
+  /** The latest snapshot (taken here or received), which replaces the log up to its index. */
+  private snapshot: Snapshot | null;
 
   // Volatile state.
   private role: Role = 'follower';
@@ -105,11 +126,21 @@ export class RaftCore {
   private readAcks = new Map<NodeId, number>();
   private pendingReads: PendingRead[] = [];
 
+  // Leadership transfer (dissertation §3.10). While set, this leader accepts no proposals.
+  private transferee: NodeId | null = null;
+  private transferDeadline = Number.POSITIVE_INFINITY;
+  private timeoutNowSent = false;
+
+  /** A snapshot arriving in chunks from the leader: what has come so far. */
+  private incoming: { index: number; term: number; parts: string[]; received: number } | null = null;
+
   // Output awaiting `ready()`.
   private hardStateDirty = false;
   /** Lowest log index written since the last Ready; Infinity when none. */
   private unstableFrom = Number.POSITIVE_INFINITY;
   private outbox: RaftMessage[] = [];
+  /** A snapshot installed from the leader, for the shell to persist and restore. */
+  private snapshotOut: Snapshot | null = null;
   private readsOut: ReadState[] = [];
   private droppedReadsOut: string[] = [];
   private eventsOut: CoreEvent[] = [];
@@ -118,14 +149,17 @@ export class RaftCore {
     this.id = config.id;
     this.config = config;
     this.random = random;
-    this.peers = config.members.filter((m) => m !== config.id);
-    this.quorum = Math.floor(config.members.length / 2) + 1;
     this.now = now;
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
-    this.log = new RaftLog(persisted.entries);
-    // The persisted commit is a lower bound that was true when written; cap it defensively.
-    this.commitIndex = Math.min(persisted.hardState.commit, this.log.lastIndex);
+    this.snapshot = persisted.snapshot;
+    this.log = new RaftLog(persisted.entries, persisted.snapshot?.index ?? 0, persisted.snapshot?.term ?? 0);
+    // The persisted commit is a lower bound that was true when written; cap it defensively. The
+    // snapshot holds only applied, hence committed, entries.
+    this.commitIndex = Math.max(Math.min(persisted.hardState.commit, this.log.lastIndex), this.log.snapshotIndex);
+    this.handedOut = this.log.snapshotIndex;
+    this.membership = { voters: [], learners: [] };
+    this.setMembership(this.membershipAt(this.log.lastIndex), false);
     this.electionDeadline = now + this.randomElectionTimeout();
   }
 
@@ -135,6 +169,11 @@ export class RaftCore {
   tick(now: number): void {
     this.setNow(now);
     if (this.role === 'leader') {
+      if (this.transferee !== null && this.now >= this.transferDeadline) {
+        // The target did not take over within an election timeout: lead on (§3.10).
+        this.eventsOut.push({ type: 'transfer', to: this.transferee, phase: 'aborted' });
+        this.endTransfer();
+      }
       if (this.now >= this.checkQuorumDeadline) {
         this.checkQuorumDeadline = this.now + this.config.electionTimeout[0];
         if (this.config.checkQuorum && !this.quorumActive()) {
@@ -147,7 +186,9 @@ export class RaftCore {
         this.broadcastHeartbeat(true);
       }
     } else if (this.now >= this.electionDeadline) {
-      this.campaign();
+      // Only voters campaign: a learner, a joining or a removed server waits to be told.
+      if (this.isVoter(this.id)) this.campaign();
+      else this.resetElectionTimer();
     }
   }
 
@@ -158,19 +199,21 @@ export class RaftCore {
   step(message: unknown, now: number): void {
     const m = validateMessage(message);
     this.setNow(now);
-    if (m.to !== this.id || !this.config.members.includes(m.from) || m.from === this.id) return;
+    if (m.to !== this.id || m.from === this.id || !this.knows(m.from)) return;
 
     if (m.term > this.term) {
       if (m.type === 'PreVote') {
         // A pre-vote carries a term the sender has not entered; it changes nothing here.
       } else if (m.type === 'PreVoteReply' && m.granted) {
         // Granted pre-votes echo our own future term.
-      } else if (m.type === 'RequestVote' && this.inLease()) {
+      } else if (m.type === 'RequestVote' && this.inLease() && m.transfer !== true) {
         // §6 of the dissertation: while a leader is known to be alive, a vote request is from a
-        // disruptive (partitioned or removed) server. Ignore it without adopting its term.
+        // disruptive (partitioned or removed) server. Ignore it without adopting its term. A
+        // transfer's vote request is the leader's own wish, and overrides the lease (§3.10).
         return;
       } else {
-        this.becomeFollower(m.term, m.type === 'AppendEntries' ? m.from : null);
+        const fromLeader = m.type === 'AppendEntries' || m.type === 'InstallSnapshot' || m.type === 'TimeoutNow';
+        this.becomeFollower(m.term, fromLeader ? m.from : null);
       }
     } else if (m.term < this.term) {
       this.stepStale(m);
@@ -196,6 +239,16 @@ export class RaftCore {
       case 'AppendEntriesReply':
         if (this.role === 'leader') this.handleAppendEntriesReply(m);
         return;
+      case 'InstallSnapshot':
+        this.handleInstallSnapshot(m);
+        return;
+      case 'InstallSnapshotReply':
+        if (this.role === 'leader') this.handleInstallSnapshotReply(m);
+        return;
+      case 'TimeoutNow':
+        // §3.10: the leader hands over. A learner or removed server cannot take it.
+        if (this.role === 'follower' && this.isVoter(this.id)) this.becomeCandidate(true);
+        return;
       default:
         return assertNever(m);
     }
@@ -205,6 +258,8 @@ export class RaftCore {
   propose(command: ClientCommand, now: number): ProposeResult {
     this.setNow(now);
     if (this.role !== 'leader') return { ok: false, reason: 'not-leader', leaderHint: this.leaderId };
+    // During a transfer new entries would only delay the target's catching up (§3.10).
+    if (this.transferee !== null) return { ok: false, reason: 'not-leader', leaderHint: this.transferee };
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, type: 'command', command };
     this.appendAsLeader([entry]);
     return { ok: true, index: entry.index, term: entry.term };
@@ -221,9 +276,112 @@ export class RaftCore {
     // The commit index is only known to be current once an entry of this term committed (§6.4).
     const index = this.committedInTerm() ? this.commitIndex : null;
     this.pendingReads.push({ ctx, round: this.readRound, index });
-    if (this.peers.length === 0) this.releaseReads();
-    else this.broadcastHeartbeat(false);
+    this.releaseReads(); // a quorum of one confirms at once
+    if (this.peers.length > 0) this.broadcastHeartbeat(false);
     return { ok: true };
+  }
+
+  /**
+   * Proposes a single-server membership change (dissertation §4.1). Refused, changing nothing,
+   * unless this node leads, has committed an entry of its term, and no earlier change is still
+   * uncommitted; the change takes effect here as soon as it is appended.
+   */
+  proposeMembership(change: MembershipChange, now: number): ChangeResult {
+    this.setNow(now);
+    const refuse = (reason: Exclude<ChangeResult, { ok: true }>['reason']): ChangeResult => ({
+      ok: false,
+      reason,
+      leaderHint: this.role === 'leader' ? this.id : this.leaderId,
+    });
+    if (this.role !== 'leader') return refuse('not-leader');
+    if (this.transferee !== null) return refuse('transferring');
+    // One change at a time, and only once this leader's term has a committed entry: the fix to
+    // single-server changes from the dissertation's errata (a leader that has not committed in
+    // its term may hold an out-of-date configuration).
+    if (this.membershipIndex > this.commitIndex || !this.committedInTerm()) return refuse('change-pending');
+    const { voters, learners } = this.membership;
+    const member = voters.includes(change.id) || learners.includes(change.id);
+    let next: Membership;
+    switch (change.type) {
+      case 'add-learner':
+        if (member) return refuse('already-member');
+        next = { voters, learners: [...learners, change.id] };
+        break;
+      case 'promote':
+        if (voters.includes(change.id)) return refuse('already-member');
+        if (!learners.includes(change.id)) return refuse('not-learner');
+        next = { voters: [...voters, change.id], learners: learners.filter((l) => l !== change.id) };
+        break;
+      case 'remove':
+        if (!member) return refuse('not-member');
+        if (voters.length === 1 && voters[0] === change.id) return refuse('last-voter');
+        next = { voters: voters.filter((v) => v !== change.id), learners: learners.filter((l) => l !== change.id) };
+        break;
+      default:
+        return assertNever(change);
+    }
+    const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, type: 'config', membership: next };
+    this.appendAsLeader([entry]);
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Hands leadership to `to` (dissertation §3.10): stop accepting proposals, bring `to` up to date,
+   * then tell it to campaign at once (TimeoutNow). Abandoned after an election timeout.
+   */
+  transferLeadership(to: NodeId, now: number): ChangeResult {
+    this.setNow(now);
+    const refuse = (reason: Exclude<ChangeResult, { ok: true }>['reason']): ChangeResult => ({
+      ok: false,
+      reason,
+      leaderHint: this.role === 'leader' ? this.id : this.leaderId,
+    });
+    if (this.role !== 'leader') return refuse('not-leader');
+    if (this.transferee !== null) return refuse('transferring');
+    if (to === this.id || !this.isVoter(to)) return refuse('not-voter');
+    this.transferee = to;
+    this.transferDeadline = this.now + this.config.electionTimeout[0];
+    this.timeoutNowSent = false;
+    this.eventsOut.push({ type: 'transfer', to, phase: 'started' });
+    const p = this.progress.get(to)!;
+    if (p.match === this.log.lastIndex) {
+      this.sendTimeoutNow(to);
+    } else if (p.state !== 'snapshot') {
+      // Catch it up now rather than at the pace of the stream: probe from what it acknowledged.
+      p.state = 'probe';
+      p.next = p.match + 1;
+      p.inflight = [];
+      this.sendAppend(to, true);
+    }
+    return { ok: true, index: this.log.lastIndex, term: this.term };
+  }
+
+  /**
+   * The shell persisted `snapshot` of its state machine (taken at an applied index, built with
+   * `snapshotAt`): the log up to its index can go.
+   */
+  compact(snapshot: Snapshot): void {
+    if (snapshot.index > this.handedOut || snapshot.index <= this.log.snapshotIndex) {
+      throw new RaftInvariantError(
+        this.id,
+        `snapshot at ${snapshot.index} outside the applied, uncompacted log (${this.log.snapshotIndex + 1}..${this.handedOut})`,
+      );
+    }
+    if (this.log.termAt(snapshot.index) !== snapshot.term) {
+      throw new RaftInvariantError(this.id, `snapshot at ${snapshot.index} has term ${snapshot.term}, the log ${this.log.termAt(snapshot.index)}`);
+    }
+    this.snapshot = snapshot;
+    this.log.compact(snapshot.index);
+    this.eventsOut.push({ type: 'snapshot', index: snapshot.index, term: snapshot.term, source: 'taken' });
+  }
+
+  /** What a snapshot at `index` (applied, still in the log) must record besides the data. */
+  snapshotAt(index: number): Omit<Snapshot, 'data'> {
+    const term = this.log.termAt(index);
+    if (term === null || index > this.handedOut) {
+      throw new RaftInvariantError(this.id, `no applied entry at ${index} to snapshot (applied ${this.handedOut}, log from ${this.log.snapshotIndex})`);
+    }
+    return { index, term, membership: this.membershipAt(index) };
   }
 
   // ---------------------------------------------------------------- output
@@ -233,6 +391,7 @@ export class RaftCore {
       this.hardStateDirty ||
       this.unstableFrom !== Number.POSITIVE_INFINITY ||
       this.outbox.length > 0 ||
+      this.snapshotOut !== null ||
       this.handedOut < this.commitIndex ||
       this.readsOut.length > 0 ||
       this.droppedReadsOut.length > 0 ||
@@ -244,6 +403,7 @@ export class RaftCore {
   ready(): Ready {
     const ready: Ready = {
       hardState: this.hardStateDirty ? this.hardState() : null,
+      snapshot: this.snapshotOut,
       entries: this.unstableFrom <= this.log.lastIndex ? this.log.slice(this.unstableFrom, this.log.lastIndex + 1) : [],
       messages: this.outbox,
       committed: this.handedOut < this.commitIndex ? this.log.slice(this.handedOut + 1, this.commitIndex + 1) : [],
@@ -254,6 +414,7 @@ export class RaftCore {
     this.hardStateDirty = false;
     this.unstableFrom = Number.POSITIVE_INFINITY;
     this.outbox = [];
+    this.snapshotOut = null;
     this.handedOut = this.commitIndex;
     this.readsOut = [];
     this.droppedReadsOut = [];
@@ -263,7 +424,8 @@ export class RaftCore {
 
   /** The earliest time at which `tick` has something to do. */
   nextDeadline(): number {
-    return this.role === 'leader' ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline) : this.electionDeadline;
+    if (this.role !== 'leader') return this.electionDeadline;
+    return Math.min(this.heartbeatDeadline, this.checkQuorumDeadline, this.transferee === null ? Infinity : this.transferDeadline);
   }
 
   status(): CoreStatus {
@@ -276,20 +438,30 @@ export class RaftCore {
       commitIndex: this.commitIndex,
       lastIndex: this.log.lastIndex,
       lastTerm: this.log.lastTerm,
+      snapshotIndex: this.log.snapshotIndex,
+      snapshotTerm: this.log.snapshotTerm,
+      voters: this.membership.voters,
+      learners: this.membership.learners,
+      transferee: this.transferee,
     };
+  }
+
+  /** The latest snapshot, if the log was ever compacted. */
+  currentSnapshot(): Snapshot | null {
+    return this.snapshot;
   }
 
   hardState(): HardState {
     return { term: this.term, votedFor: this.votedFor, commit: this.commitIndex };
   }
 
-  /** Entries in [from, to), for inspection. */
+  /** Entries in [from, to) still in the log (above the snapshot), for inspection. */
   entries(from = 1, to = this.log.lastIndex + 1): Entry[] {
-    return this.log.slice(Math.max(1, from), Math.min(to, this.log.lastIndex + 1));
+    return this.log.slice(Math.max(this.log.snapshotIndex + 1, from), Math.min(to, this.log.lastIndex + 1));
   }
 
   /** The leader's view of a follower's replication, for inspection and tests. */
-  progressOf(peer: NodeId): { match: number; next: number; state: 'probe' | 'replicate' } | undefined {
+  progressOf(peer: NodeId): { match: number; next: number; state: Progress['state'] } | undefined {
     const p = this.progress.get(peer);
     return p && { match: p.match, next: p.next, state: p.state };
   }
@@ -304,6 +476,7 @@ export class RaftCore {
     if (leaderId !== null) this.lastLeaderContact = this.now;
     this.resetElectionTimer();
     if (wasLeader) {
+      this.endTransfer();
       this.progress.clear();
       this.heartbeatDeadline = Number.POSITIVE_INFINITY;
       this.checkQuorumDeadline = Number.POSITIVE_INFINITY;
@@ -328,7 +501,8 @@ export class RaftCore {
       this.becomeCandidate();
       return;
     }
-    for (const peer of this.peers) {
+    for (const peer of this.membership.voters) {
+      if (peer === this.id) continue;
       this.send<PreVote>({
         type: 'PreVote',
         from: this.id,
@@ -341,7 +515,7 @@ export class RaftCore {
   }
 
   /** §5.2: increment the term, vote for self, ask everyone else. */
-  private becomeCandidate(): void {
+  private becomeCandidate(transfer = false): void {
     this.setTerm(this.term + 1);
     this.setVote(this.id);
     this.setRole('candidate');
@@ -352,7 +526,8 @@ export class RaftCore {
       this.becomeLeader();
       return;
     }
-    for (const peer of this.peers) {
+    for (const peer of this.membership.voters) {
+      if (peer === this.id) continue;
       this.send<RequestVote>({
         type: 'RequestVote',
         from: this.id,
@@ -360,6 +535,7 @@ export class RaftCore {
         term: this.term,
         lastLogIndex: this.log.lastIndex,
         lastLogTerm: this.log.lastTerm,
+        ...(transfer ? { transfer: true as const } : {}),
       });
     }
   }
@@ -371,18 +547,7 @@ export class RaftCore {
     this.heartbeatDeadline = this.now + this.config.heartbeatInterval;
     this.checkQuorumDeadline = this.now + this.config.electionTimeout[0];
     this.progress.clear();
-    for (const peer of this.peers) {
-      this.progress.set(peer, {
-        match: 0,
-        next: this.log.lastIndex + 1,
-        state: 'probe',
-        inflight: [],
-        recentActive: false,
-        matchAtHeartbeat: 0,
-        lastIndexAtHeartbeat: 0,
-        commitSent: 0,
-      });
-    }
+    for (const peer of this.peers) this.progress.set(peer, this.freshProgress());
     this.readAcks.clear();
     this.pendingReads = [];
     // §5.4.2 / §8: a no-op of the new term lets earlier-term entries commit by counting it.
@@ -390,7 +555,7 @@ export class RaftCore {
   }
 
   private startTally(): void {
-    this.votes = new Set([this.id]);
+    this.votes = new Set(this.isVoter(this.id) ? [this.id] : []);
     this.refusals = new Set();
   }
 
@@ -433,6 +598,7 @@ export class RaftCore {
   }
 
   private handleVoteReply(from: NodeId, granted: boolean): void {
+    if (!this.isVoter(from)) return; // only voters' answers count towards a quorum
     if (granted) this.votes.add(from);
     else this.refusals.add(from);
     if (this.votes.size >= this.quorum) {
@@ -446,14 +612,25 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- replication (follower)
 
-  private handleAppendEntries(m: AppendEntries): void {
+  /** A message only the leader of this term sends: follow it. */
+  private heardFromLeader(from: NodeId): void {
     if (this.role === 'leader') {
-      throw new RaftInvariantError(this.id, `two leaders in term ${m.term}: ${this.id} and ${m.from}`);
+      throw new RaftInvariantError(this.id, `two leaders in term ${this.term}: ${this.id} and ${from}`);
     }
-    if (this.role !== 'follower') this.becomeFollower(this.term, m.from); // §5.2 candidate yields
-    this.leaderId = m.from;
+    if (this.role !== 'follower') this.becomeFollower(this.term, from); // §5.2 candidate yields
+    this.leaderId = from;
     this.lastLeaderContact = this.now;
     this.resetElectionTimer();
+  }
+
+  private handleAppendEntries(message: AppendEntries): void {
+    this.heardFromLeader(message.from);
+    let m = message;
+    if (m.prevLogIndex < this.log.snapshotIndex) {
+      // Entries up to the snapshot are committed, so they match the leader's: skip them.
+      const skip = this.log.snapshotIndex - m.prevLogIndex;
+      m = { ...m, prevLogIndex: this.log.snapshotIndex, prevLogTerm: this.log.snapshotTerm, entries: m.entries.slice(skip) };
+    }
 
     const reply = (fields: Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictTerm' | 'conflictIndex'>): void =>
       this.send<AppendEntriesReply>({
@@ -497,6 +674,8 @@ export class RaftCore {
         }
         this.log.truncateFrom(e.index);
         this.eventsOut.push({ type: 'truncate', from: e.index, term: this.term });
+        // A configuration entry may have gone with the suffix: fall back to the one before.
+        if (e.index <= this.membershipIndex) this.setMembership(this.membershipAt(this.log.lastIndex), true);
         break;
       }
     }
@@ -504,9 +683,10 @@ export class RaftCore {
       const fresh = m.entries.slice(i);
       this.log.append(fresh);
       this.unstableFrom = Math.min(this.unstableFrom, fresh[0]!.index);
+      this.adoptAppendedConfig(fresh);
     }
 
-    const matchIndex = m.prevLogIndex + m.entries.length;
+    const matchIndex = Math.max(m.prevLogIndex + m.entries.length, this.log.snapshotIndex);
     // Figure 2: commitIndex = min(leaderCommit, index of last new entry).
     this.advanceCommit(Math.min(m.leaderCommit, matchIndex));
     reply({ success: true, matchIndex, conflictTerm: null, conflictIndex: 0 });
@@ -517,11 +697,9 @@ export class RaftCore {
   private appendAsLeader(entries: Entry[]): void {
     this.log.append(entries);
     this.unstableFrom = Math.min(this.unstableFrom, entries[0]!.index);
-    if (this.peers.length === 0) {
-      this.maybeCommit();
-      return;
-    }
+    this.adoptAppendedConfig(entries);
     for (const peer of this.peers) this.sendAppend(peer, false);
+    this.maybeCommit(); // a quorum of one (or of voters already up to date) commits at once
   }
 
   /**
@@ -532,6 +710,19 @@ export class RaftCore {
   private sendAppend(peer: NodeId, force: boolean): void {
     const p = this.progress.get(peer);
     if (!p) return;
+    if (p.state === 'snapshot') {
+      if (force) this.sendSnapshotChunk(peer, p);
+      return;
+    }
+    if (p.next <= this.log.snapshotIndex) {
+      // What the follower needs next was compacted: it gets the snapshot instead (§7).
+      p.state = 'snapshot';
+      p.inflight = [];
+      p.snapshotIndex = this.log.snapshotIndex;
+      p.snapshotOffset = 0;
+      this.sendSnapshotChunk(peer, p);
+      return;
+    }
     if (p.state === 'probe') {
       if (force || p.inflight.length === 0) {
         const last = this.sendEntries(peer, p.next);
@@ -576,6 +767,7 @@ export class RaftCore {
    * follower whose last ack came after the commit would wait a heartbeat to apply.
    */
   private maybeSendCommit(peer: NodeId, p: Progress): void {
+    if (p.state === 'snapshot' || p.match < this.log.snapshotIndex) return; // no term to anchor at
     if (p.inflight.length === 0 && Math.min(this.commitIndex, p.match) > p.commitSent) {
       this.sendAppendEntries(peer, p.match, []);
     }
@@ -598,8 +790,13 @@ export class RaftCore {
         p.matchAtHeartbeat = p.match;
         p.lastIndexAtHeartbeat = this.log.lastIndex;
       }
-      if (p.state === 'probe') {
+      if (p.state === 'probe' || p.state === 'snapshot') {
+        // A snapshot in progress resends its current chunk, in case it or its ack was lost.
         this.sendAppend(peer, true);
+      } else if (p.match < this.log.snapshotIndex) {
+        // Its match has no term here any more: anchor at what was sent. A follower that lacks it
+        // refuses, and the refusal leads it to the snapshot.
+        this.sendAppendEntries(peer, p.next - 1, []);
       } else {
         // An empty AppendEntries anchored at `match`: it always passes the consistency check and
         // carries the commit index only as far as the follower is known to match (Figure 2).
@@ -613,6 +810,7 @@ export class RaftCore {
     if (!p) return;
     p.recentActive = true;
     this.ackRead(m.from, m.readRound);
+    if (p.state === 'snapshot') return; // it is being sent the snapshot; that reply will move it
 
     if (m.success) {
       if (m.matchIndex > p.match) {
@@ -625,10 +823,12 @@ export class RaftCore {
           p.inflight = p.inflight.filter((last) => last > p.match);
         }
         this.maybeCommit();
+        if (this.role !== 'leader') return; // it committed its own removal and stepped down
       } else if (p.state === 'probe' && m.prevLogIndex === p.next - 1) {
         // The probe succeeded but brought nothing new (an empty heartbeat probe): unblock it.
         p.inflight = [];
       }
+      this.maybeTimeoutNow(m.from, p);
       this.sendAppend(m.from, false);
       this.maybeSendCommit(m.from, p);
       return;
@@ -654,12 +854,15 @@ export class RaftCore {
     this.sendAppend(m.from, true);
   }
 
-  /** §5.3/§5.4.2: commit the highest index on a quorum, but only by counting current-term entries. */
+  /**
+   * §5.3/§5.4.2: commit the highest index on a quorum of voters, but only by counting
+   * current-term entries. A leader that is not a voter (it is removing itself) does not count.
+   */
   private maybeCommit(): void {
-    const matches = [this.log.lastIndex];
-    for (const p of this.progress.values()) matches.push(p.match);
+    const matches: number[] = [];
+    for (const v of this.membership.voters) matches.push(v === this.id ? this.log.lastIndex : (this.progress.get(v)?.match ?? 0));
     matches.sort((a, b) => b - a);
-    const candidate = matches[this.quorum - 1]!;
+    const candidate = matches[this.quorum - 1] ?? 0;
     if (candidate > this.commitIndex && this.log.termAt(candidate) === this.term) {
       this.advanceCommit(candidate);
       for (const [peer, p] of this.progress) this.maybeSendCommit(peer, p);
@@ -667,16 +870,190 @@ export class RaftCore {
         for (const r of this.pendingReads) if (r.index === null) r.index = this.commitIndex;
         this.releaseReads();
       }
+      if (!this.isVoter(this.id) && this.membershipIndex <= this.commitIndex) {
+        // §4.2.2: a leader removed from the configuration steps down once the removal commits.
+        this.becomeFollower(this.term, null);
+      }
     }
   }
 
   private quorumActive(): boolean {
-    let active = 1;
-    for (const p of this.progress.values()) {
-      if (p.recentActive) active += 1;
+    let active = this.isVoter(this.id) ? 1 : 0;
+    for (const [peer, p] of this.progress) {
+      if (p.recentActive && this.isVoter(peer)) active += 1;
       p.recentActive = false;
     }
     return active >= this.quorum;
+  }
+
+  // ---------------------------------------------------------------- snapshots (§7)
+
+  private sendSnapshotChunk(peer: NodeId, p: Progress): void {
+    const snap = this.snapshot;
+    if (snap === null) throw new RaftInvariantError(this.id, `entries for ${peer} were compacted, but there is no snapshot`);
+    if (p.snapshotIndex !== snap.index) {
+      // Compacted again since this transfer began: send the newer snapshot from its start.
+      p.snapshotIndex = snap.index;
+      p.snapshotOffset = 0;
+    }
+    const data = snap.data.slice(p.snapshotOffset, p.snapshotOffset + this.config.snapshotChunkSize);
+    this.send<InstallSnapshot>({
+      type: 'InstallSnapshot',
+      from: this.id,
+      to: peer,
+      term: this.term,
+      index: snap.index,
+      snapshotTerm: snap.term,
+      membership: snap.membership,
+      offset: p.snapshotOffset,
+      data,
+      size: snap.data.length,
+      done: p.snapshotOffset + data.length >= snap.data.length,
+    });
+  }
+
+  private handleInstallSnapshot(m: InstallSnapshot): void {
+    this.heardFromLeader(m.from);
+    const reply = (offset: number, done: boolean): void =>
+      this.send<InstallSnapshotReply>({ type: 'InstallSnapshotReply', from: this.id, to: m.from, term: this.term, index: m.index, offset, done });
+    if (m.index <= this.commitIndex) {
+      // Everything it covers is committed here already (a retransmission, or we caught up).
+      this.incoming = null;
+      reply(m.size, true);
+      return;
+    }
+    if (m.offset === 0) this.incoming = { index: m.index, term: m.snapshotTerm, parts: [], received: 0 };
+    const inc = this.incoming;
+    if (inc === null || inc.index !== m.index || inc.term !== m.snapshotTerm || inc.received !== m.offset) {
+      // Out of order (a lost or duplicated chunk): say where to resume.
+      reply(inc !== null && inc.index === m.index ? inc.received : 0, false);
+      return;
+    }
+    inc.parts.push(m.data);
+    inc.received += m.data.length;
+    if (!m.done) {
+      reply(inc.received, false);
+      return;
+    }
+    this.incoming = null;
+    if (inc.received !== m.size) {
+      reply(0, false); // the pieces do not add up: start over
+      return;
+    }
+    const snapshot: Snapshot = { index: m.index, term: m.snapshotTerm, membership: m.membership, data: inc.parts.join('') };
+    this.snapshot = snapshot;
+    this.snapshotOut = snapshot;
+    this.log.install(m.index, m.snapshotTerm);
+    this.unstableFrom = Math.max(this.unstableFrom, m.index + 1);
+    this.eventsOut.push({ type: 'snapshot', index: m.index, term: m.snapshotTerm, source: 'installed' });
+    this.advanceCommit(m.index);
+    // The state machine restarts from the snapshot: nothing at or below it is handed out again.
+    this.handedOut = Math.max(this.handedOut, m.index);
+    this.setMembership(this.membershipAt(this.log.lastIndex), true);
+    reply(m.size, true);
+  }
+
+  private handleInstallSnapshotReply(m: InstallSnapshotReply): void {
+    const p = this.progress.get(m.from);
+    if (!p) return;
+    p.recentActive = true;
+    if (m.done) {
+      if (m.index > p.match) p.match = m.index;
+      if (p.state === 'snapshot') {
+        p.state = 'probe';
+        p.inflight = [];
+        p.next = p.match + 1;
+      }
+      this.maybeCommit();
+      if (this.role !== 'leader') return;
+      this.maybeTimeoutNow(m.from, p);
+      this.sendAppend(m.from, true);
+      return;
+    }
+    if (p.state !== 'snapshot' || m.index !== p.snapshotIndex) return; // about an older transfer
+    p.snapshotOffset = m.offset;
+    this.sendSnapshotChunk(m.from, p);
+  }
+
+  // ---------------------------------------------------------------- membership (dissertation §4)
+
+  /** Is `id` a voter of the configuration this node follows? */
+  private isVoter(id: NodeId): boolean {
+    return this.membership.voters.includes(id);
+  }
+
+  /**
+   * Messages are taken from members only, so strangers and removed servers cannot disturb the
+   * cluster. A node with no voters in its configuration (joining) takes them from anyone: it
+   * learns who is who from the leader.
+   */
+  private knows(id: NodeId): boolean {
+    const { voters, learners } = this.membership;
+    return voters.length === 0 || voters.includes(id) || learners.includes(id);
+  }
+
+  /** The configuration in force at `index`: its last config entry, else the snapshot's, else the first. */
+  private membershipAt(index: number): Membership & { readonly index: number } {
+    const e = this.log.lastConfig(index);
+    if (e !== undefined && e.type === 'config') return { ...e.membership, index: e.index };
+    if (this.snapshot !== null && this.snapshot.index <= index) return { ...this.snapshot.membership, index: this.snapshot.index };
+    return { voters: this.config.joining ? [] : this.config.members, learners: [], index: 0 };
+  }
+
+  private adoptAppendedConfig(entries: readonly Entry[]): void {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      if (e.type === 'config') {
+        this.setMembership({ ...e.membership, index: e.index }, true);
+        return;
+      }
+    }
+  }
+
+  private setMembership(m: Membership & { readonly index: number }, announce: boolean): void {
+    this.membership = { voters: m.voters, learners: m.learners };
+    this.membershipIndex = m.index;
+    this.peers = [...m.voters, ...m.learners].filter((id) => id !== this.id);
+    this.quorum = Math.floor(m.voters.length / 2) + 1;
+    if (announce) this.eventsOut.push({ type: 'membership', index: m.index, voters: m.voters, learners: m.learners });
+    if (this.role === 'leader') {
+      for (const peer of this.peers) if (!this.progress.has(peer)) this.progress.set(peer, this.freshProgress());
+      for (const peer of [...this.progress.keys()]) if (!this.peers.includes(peer)) this.progress.delete(peer);
+      if (this.transferee !== null && !this.isVoter(this.transferee)) this.endTransfer();
+    }
+  }
+
+  private freshProgress(): Progress {
+    return {
+      match: 0,
+      next: this.log.lastIndex + 1,
+      state: 'probe',
+      snapshotIndex: 0,
+      snapshotOffset: 0,
+      inflight: [],
+      recentActive: false,
+      matchAtHeartbeat: 0,
+      lastIndexAtHeartbeat: 0,
+      commitSent: 0,
+    };
+  }
+
+  // ---------------------------------------------------------------- leadership transfer (§3.10)
+
+  private maybeTimeoutNow(peer: NodeId, p: Progress): void {
+    if (this.transferee === peer && !this.timeoutNowSent && p.match === this.log.lastIndex) this.sendTimeoutNow(peer);
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.timeoutNowSent = true;
+    this.eventsOut.push({ type: 'transfer', to, phase: 'timeout-now' });
+    this.send<TimeoutNow>({ type: 'TimeoutNow', from: this.id, to, term: this.term });
+  }
+
+  private endTransfer(): void {
+    this.transferee = null;
+    this.transferDeadline = Number.POSITIVE_INFINITY;
+    this.timeoutNowSent = false;
   }
 
   // ---------------------------------------------------------------- reads
@@ -691,10 +1068,10 @@ export class RaftCore {
   /** Releases every pending read whose round a quorum has confirmed and whose index is known. */
   private releaseReads(): void {
     if (this.pendingReads.length === 0) return;
-    const acked = [this.readRound];
-    for (const peer of this.peers) acked.push(this.readAcks.get(peer) ?? 0);
+    const acked: number[] = [];
+    for (const v of this.membership.voters) acked.push(v === this.id ? this.readRound : (this.readAcks.get(v) ?? 0));
     acked.sort((a, b) => b - a);
-    const confirmed = acked[this.quorum - 1]!;
+    const confirmed = acked[this.quorum - 1] ?? 0;
     const still: PendingRead[] = [];
     for (const r of this.pendingReads) {
       if (r.round <= confirmed && r.index !== null) this.readsOut.push({ ctx: r.ctx, index: r.index });
@@ -733,9 +1110,14 @@ export class RaftCore {
       case 'PreVote':
         this.send<PreVoteReply>({ type: 'PreVoteReply', from: this.id, to: m.from, term: this.term, granted: false });
         return;
+      case 'InstallSnapshot':
+        this.send<InstallSnapshotReply>({ type: 'InstallSnapshotReply', from: this.id, to: m.from, term: this.term, index: m.index, offset: 0, done: false });
+        return;
       case 'RequestVoteReply':
       case 'PreVoteReply':
       case 'AppendEntriesReply':
+      case 'InstallSnapshotReply':
+      case 'TimeoutNow':
         return;
       default:
         return assertNever(m);

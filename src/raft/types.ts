@@ -24,7 +24,32 @@ export type CommandEntry = {
   readonly type: 'command';
   readonly command: ClientCommand;
 };
-export type Entry = NoopEntry | CommandEntry;
+/**
+ * Who takes part (Raft dissertation §4.1). Voters elect and form quorums; learners only receive
+ * the log (a new server catches up as a learner before it may vote). A node follows the latest
+ * configuration in its log, committed or not.
+ */
+export type Membership = { readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] };
+/** A membership change: one server at a time, so any two successive majorities overlap. */
+export type ConfigEntry = {
+  readonly index: number;
+  readonly term: number;
+  readonly type: 'config';
+  readonly membership: Membership;
+};
+export type Entry = NoopEntry | CommandEntry | ConfigEntry;
+
+/**
+ * The state machine as of `index` (log compaction, §7): it replaces entries 1..index. `data` is
+ * the shell's serialized application state and sessions, opaque to the core; `membership` is the
+ * configuration as of `index`, since the entries that said so are gone.
+ */
+export type Snapshot = {
+  readonly index: number;
+  readonly term: number;
+  readonly membership: Membership;
+  readonly data: string;
+};
 
 /** What must be on stable storage before the node answers anyone (Figure 2, "Persistent state"). */
 export type HardState = {
@@ -39,12 +64,15 @@ export type HardState = {
 
 export type PersistedState = {
   readonly hardState: HardState;
-  /** Contiguous, starting at index 1. */
+  /** The latest snapshot, if the log was ever compacted. */
+  readonly snapshot: Snapshot | null;
+  /** Contiguous, starting just after the snapshot (at index 1 without one). */
   readonly entries: readonly Entry[];
 };
 
 export const EMPTY_STATE: PersistedState = {
   hardState: { term: 0, votedFor: null, commit: 0 },
+  snapshot: null,
   entries: [],
 };
 
@@ -57,6 +85,8 @@ export type RequestVote = {
   readonly term: number;
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
+  /** Sent on TimeoutNow (leadership transfer): voters grant it even inside a leader's lease. */
+  readonly transfer?: true;
 };
 export type RequestVoteReply = {
   readonly type: 'RequestVoteReply';
@@ -113,13 +143,53 @@ export type AppendEntriesReply = {
   readonly readRound: number;
 };
 
+/**
+ * One chunk of the leader's snapshot (§7). Chunks go one at a time, each after the previous one
+ * was acknowledged; `offset` is where `data` starts in the whole serialized snapshot of `size`.
+ */
+export type InstallSnapshot = {
+  readonly type: 'InstallSnapshot';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  /** Last index and term the snapshot replaces. */
+  readonly index: number;
+  readonly snapshotTerm: number;
+  readonly membership: Membership;
+  readonly offset: number;
+  readonly data: string;
+  readonly size: number;
+  readonly done: boolean;
+};
+export type InstallSnapshotReply = {
+  readonly type: 'InstallSnapshotReply';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly index: number;
+  /** How much of the snapshot the follower holds: where the next chunk must start. */
+  readonly offset: number;
+  /** The follower installed the snapshot (or already had everything it covers). */
+  readonly done: boolean;
+};
+/** Leadership transfer (dissertation §3.10): campaign now, without waiting or pre-voting. */
+export type TimeoutNow = {
+  readonly type: 'TimeoutNow';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+};
+
 export type RaftMessage =
   | RequestVote
   | RequestVoteReply
   | PreVote
   | PreVoteReply
   | AppendEntries
-  | AppendEntriesReply;
+  | AppendEntriesReply
+  | InstallSnapshot
+  | InstallSnapshotReply
+  | TimeoutNow;
 
 export type RaftMessageType = RaftMessage['type'];
 
@@ -130,6 +200,9 @@ export const RAFT_MESSAGE_TYPES = [
   'PreVoteReply',
   'AppendEntries',
   'AppendEntriesReply',
+  'InstallSnapshot',
+  'InstallSnapshotReply',
+  'TimeoutNow',
 ] as const satisfies readonly RaftMessageType[];
 
 // ---- What the core hands to its shell ----
@@ -143,7 +216,12 @@ export type CoreEvent =
   | { readonly type: 'term'; readonly from: number; readonly to: number }
   | { readonly type: 'vote'; readonly term: number; readonly for: NodeId }
   | { readonly type: 'commit'; readonly from: number; readonly to: number; readonly term: number }
-  | { readonly type: 'truncate'; readonly from: number; readonly term: number };
+  | { readonly type: 'truncate'; readonly from: number; readonly term: number }
+  /** The configuration this node now follows (from its log or a snapshot), committed or not. */
+  | { readonly type: 'membership'; readonly index: number; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] }
+  /** The log was compacted up to `index`: by this node (`taken`) or from the leader (`installed`). */
+  | { readonly type: 'snapshot'; readonly index: number; readonly term: number; readonly source: 'taken' | 'installed' }
+  | { readonly type: 'transfer'; readonly to: NodeId; readonly phase: 'started' | 'timeout-now' | 'aborted' };
 
 /**
  * One batch of work for the shell, in the order it must be done: persist `hardState` and
@@ -152,6 +230,12 @@ export type CoreEvent =
  */
 export type Ready = {
   readonly hardState: HardState | null;
+  /**
+   * A snapshot received from the leader: persist it first (entries it covers are dropped from the
+   * stored log, and the rest too unless the stored entry at its index has its term, §7), then
+   * restore the state machine from it.
+   */
+  readonly snapshot: Snapshot | null;
   /** Entries to write, overwriting the stored log from `entries[0].index` on. */
   readonly entries: readonly Entry[];
   readonly messages: readonly RaftMessage[];
@@ -161,6 +245,28 @@ export type Ready = {
   readonly droppedReads: readonly string[];
   readonly events: readonly CoreEvent[];
 };
+
+export type MembershipChange =
+  | { readonly type: 'add-learner'; readonly id: NodeId }
+  | { readonly type: 'promote'; readonly id: NodeId }
+  | { readonly type: 'remove'; readonly id: NodeId };
+
+/** Why a leader refused a membership change or a transfer; nothing changed. */
+export const CHANGE_REFUSALS = [
+  'not-leader',
+  'change-pending',
+  'already-member',
+  'not-member',
+  'not-learner',
+  'last-voter',
+  'not-voter',
+  'transferring',
+] as const;
+export type ChangeRefusal = (typeof CHANGE_REFUSALS)[number];
+
+export type ChangeResult =
+  | { readonly ok: true; readonly index: number; readonly term: number }
+  | { readonly ok: false; readonly reason: ChangeRefusal; readonly leaderHint: NodeId | null };
 
 export type ProposeResult =
   | { readonly ok: true; readonly index: number; readonly term: number }
@@ -180,4 +286,10 @@ export type CoreStatus = {
   readonly commitIndex: number;
   readonly lastIndex: number;
   readonly lastTerm: number;
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+  /** Leadership transfer in progress (leader only): its target. */
+  readonly transferee: NodeId | null;
 };

@@ -29,12 +29,28 @@ function bool(m: Fields, field: string, raw: unknown): void {
   if (typeof m[field] !== 'boolean') throw new MalformedMessageError(`${field} must be a boolean`, raw);
 }
 
+function nodeIds(v: unknown, field: string, raw: unknown): void {
+  if (!Array.isArray(v) || !v.every((id) => typeof id === 'string' && id.length > 0)) {
+    throw new MalformedMessageError(`${field} must be a list of node ids`, raw);
+  }
+}
+
+function membership(v: unknown, field: string, raw: unknown): void {
+  if (!isRecord(v)) throw new MalformedMessageError(`${field} must be { voters, learners }`, raw);
+  nodeIds(v.voters, `${field}.voters`, raw);
+  nodeIds(v.learners, `${field}.learners`, raw);
+}
+
 function entry(e: unknown, raw: unknown, at: number): void {
   if (!isRecord(e)) throw new MalformedMessageError(`entries[${at}] must be an object`, raw);
   index(e, 'index', raw);
   index(e, 'term', raw);
   if (e.type === 'noop') return;
-  if (e.type !== 'command') throw new MalformedMessageError(`entries[${at}].type must be "noop" or "command"`, raw);
+  if (e.type === 'config') {
+    membership(e.membership, `entries[${at}].membership`, raw);
+    return;
+  }
+  if (e.type !== 'command') throw new MalformedMessageError(`entries[${at}].type must be "noop", "command" or "config"`, raw);
   const c = e.command;
   if (!isRecord(c) || typeof c.clientId !== 'string' || typeof c.seq !== 'number' || !Number.isSafeInteger(c.seq)) {
     throw new MalformedMessageError(`entries[${at}].command must be { clientId: string, seq: integer, op }`, raw);
@@ -59,6 +75,25 @@ export function validateMessage(raw: unknown): RaftMessage {
     case 'PreVote':
       index(m, 'lastLogIndex', raw);
       index(m, 'lastLogTerm', raw);
+      if (m.transfer !== undefined && m.transfer !== true) throw new MalformedMessageError('transfer must be true when present', raw);
+      break;
+    case 'InstallSnapshot': {
+      index(m, 'index', raw);
+      index(m, 'snapshotTerm', raw);
+      membership(m.membership, 'membership', raw);
+      const offset = index(m, 'offset', raw);
+      const size = index(m, 'size', raw);
+      bool(m, 'done', raw);
+      if (typeof m.data !== 'string') throw new MalformedMessageError('data must be a string', raw);
+      if (offset + m.data.length > size) throw new MalformedMessageError(`chunk at ${offset} of ${m.data.length} runs past size ${size}`, raw);
+      break;
+    }
+    case 'InstallSnapshotReply':
+      index(m, 'index', raw);
+      index(m, 'offset', raw);
+      bool(m, 'done', raw);
+      break;
+    case 'TimeoutNow':
       break;
     case 'RequestVoteReply':
     case 'PreVoteReply':

@@ -91,9 +91,9 @@ describe('MemoryStorage: durability', () => {
   });
 
   it('rejects an initial state whose log is not contiguous from 1', () => {
-    const bad: PersistedState = { hardState: HS1, entries: [noop(1, 1), noop(3, 1)] };
+    const bad: PersistedState = { hardState: HS1, snapshot: null, entries: [noop(1, 1), noop(3, 1)] };
     expect(thrown(() => new MemoryStorage({ initial: bad }))).toBeInstanceOf(StorageError);
-    const late: PersistedState = { hardState: HS1, entries: [noop(2, 1)] };
+    const late: PersistedState = { hardState: HS1, snapshot: null, entries: [noop(2, 1)] };
     expect(thrown(() => new MemoryStorage({ initial: late }))).toBeInstanceOf(StorageError);
   });
 
@@ -240,7 +240,7 @@ describe('MemoryStorage: copies and lifecycle', () => {
   });
 
   it('does not share the initial state it was given', () => {
-    const initial = { hardState: { ...HS1 }, entries: range(1, 2, 1) };
+    const initial = { hardState: { ...HS1 }, snapshot: null, entries: range(1, 2, 1) };
     const s = new MemoryStorage({ initial });
     initial.entries.pop();
     initial.hardState.term = 9;

@@ -39,7 +39,7 @@ describe('malformed messages', () => {
     { name: 'a string', message: 'AppendEntries', mentions: 'not an object' },
     { name: 'an array', message: [goodAppend], mentions: 'not an object' },
     { name: 'a number', message: 42, mentions: 'not an object' },
-    { name: 'an unknown type', message: { ...goodAppend, type: 'InstallSnapshot' }, mentions: 'unknown type "InstallSnapshot"' },
+    { name: 'an unknown type', message: { ...goodAppend, type: 'Gossip' }, mentions: 'unknown type "Gossip"' },
     { name: 'no type', message: { from: 'n2', to: 'n1', term: 3 }, mentions: 'unknown type' },
     { name: 'a negative term', message: { ...goodAppend, term: -1 }, mentions: 'term must be an integer >= 0' },
     { name: 'a fractional term', message: { ...goodAppend, term: 2.5 }, mentions: 'term must be an integer >= 0' },
@@ -71,7 +71,7 @@ describe('malformed messages', () => {
     },
     {
       name: 'an entry of unknown type',
-      message: { ...goodAppend, entries: [{ index: 3, term: 3, type: 'config' }] },
+      message: { ...goodAppend, entries: [{ index: 3, term: 3, type: 'checkpoint' }] },
       mentions: 'entries[0].type',
     },
     { name: 'an entry that is null', message: { ...goodAppend, entries: [null] }, mentions: 'entries[0] must be an object' },
@@ -251,6 +251,10 @@ describe('invalid configuration', () => {
       checkQuorum: true,
       maxEntriesPerMessage: 64,
       maxInflight: 8,
+      snapshotEvery: 0,
+      snapshotLogBytes: 0,
+      snapshotChunkSize: 65_536,
+      joining: false,
     });
   });
 });

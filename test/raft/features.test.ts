@@ -333,7 +333,7 @@ describe('the Ready contract', () => {
       const ready = cores.get(id)!.ready();
       const disk = disks.get(id)!;
       const log = ready.entries.length === 0 ? disk.entries : [...disk.entries.slice(0, ready.entries[0]!.index - 1), ...ready.entries];
-      disks.set(id, { hardState: ready.hardState ?? disk.hardState, entries: log });
+      disks.set(id, { hardState: ready.hardState ?? disk.hardState, snapshot: null, entries: log });
       for (const m of ready.messages) {
         expectBackedBy(m, disks.get(id)!);
         queue.push(m);

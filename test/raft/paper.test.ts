@@ -132,6 +132,11 @@ describe('§5.2 leader election', () => {
       commitIndex: 0,
       lastIndex: 0,
       lastTerm: 0,
+      snapshotIndex: 0,
+      snapshotTerm: 0,
+      voters: N3,
+      learners: [],
+      transferee: null,
     });
     expect(core.nextDeadline()).toBeGreaterThanOrEqual(150);
     expect(core.nextDeadline()).toBeLessThan(300);

@@ -26,6 +26,9 @@ export const PAPER_OPTIONS: RaftOptions = {
   checkQuorum: false,
   maxEntriesPerMessage: 64,
   maxInflight: 8,
+  snapshotEvery: 0,
+  snapshotLogBytes: 0,
+  snapshotChunkSize: 65_536,
 };
 
 export type CoreSetup = {
@@ -36,10 +39,12 @@ export type CoreSetup = {
   readonly seed?: number | string;
   /** The clock at creation. */
   readonly now?: number;
+  /** A server joining a running cluster (`members` are the others). */
+  readonly joining?: boolean;
 };
 
 export function makeCore(id: NodeId, members: readonly NodeId[], setup: CoreSetup = {}): RaftCore {
-  const config = resolveRaftConfig(id, members, { ...PAPER_OPTIONS, ...setup.options });
+  const config = resolveRaftConfig(id, members, { ...PAPER_OPTIONS, ...setup.options }, setup.joining ?? false);
   return new RaftCore(config, setup.state ?? state(), createRandom(setup.seed ?? id), setup.now ?? 0);
 }
 
@@ -61,12 +66,12 @@ export function nodes(count: number): NodeId[] {
 
 /** A persisted state; by default term 0, no vote, nothing committed. */
 export function state(log: readonly Entry[] = [], hard: { term?: number; votedFor?: NodeId | null; commit?: number } = {}): PersistedState {
-  return { hardState: { term: hard.term ?? 0, votedFor: hard.votedFor ?? null, commit: hard.commit ?? 0 }, entries: log };
+  return { hardState: { term: hard.term ?? 0, votedFor: hard.votedFor ?? null, commit: hard.commit ?? 0 }, snapshot: null, entries: log };
 }
 
 /** What a crashed core had on stable storage (the test shells persist every Ready at once). */
 export function persisted(core: RaftCore): PersistedState {
-  return { hardState: core.hardState(), entries: core.entries() };
+  return { hardState: core.hardState(), snapshot: core.currentSnapshot(), entries: core.entries() };
 }
 
 /**
@@ -150,6 +155,8 @@ export class Network {
   private readonly down = new Set<NodeId>();
   /** Every entry each node's Ready handed out as committed, in order (reset on restart). */
   private readonly applied = new Map<NodeId, Entry[]>();
+  /** Index each node's state machine restarted from (a snapshot); `applied` follows it. */
+  private readonly appliedBase = new Map<NodeId, number>();
   private readonly readsOut = new Map<NodeId, { reads: ReadState[]; dropped: string[] }>();
 
   constructor(cores: readonly RaftCore[], now = 0) {
@@ -163,9 +170,21 @@ export class Network {
     return c;
   }
 
-  /** Entries handed out as committed by `id` (checked to be 1, 2, 3, ... with no repeats). */
+  /** Entries handed out as committed by `id` (checked to be 1, 2, 3, ... with no repeats), after its last snapshot. */
   committed(id: NodeId): Entry[] {
     return this.applied.get(id) ?? [];
+  }
+
+  /** Index of the snapshot `id` last restored from (0 if none): `committed(id)` follows it. */
+  appliedFrom(id: NodeId): number {
+    return this.appliedBase.get(id) ?? 0;
+  }
+
+  /** The shell's side of log compaction: snapshot `id` at `index` (applied) and compact. */
+  compact(id: NodeId, index: number, data = `state@${index}`): void {
+    this.collect();
+    const c = this.core(id);
+    c.compact({ ...c.snapshotAt(index), data });
   }
 
   /** ReadIndex answers and dropped reads each node's Ready handed out. */
@@ -177,6 +196,7 @@ export class Network {
   replace(core: RaftCore): void {
     this.cores.set(core.id, core);
     this.applied.set(core.id, []);
+    this.appliedBase.set(core.id, core.currentSnapshot()?.index ?? 0);
     this.readsOut.set(core.id, { reads: [], dropped: [] });
     this.down.delete(core.id);
   }
@@ -196,9 +216,14 @@ export class Network {
   collect(): void {
     for (const c of this.cores.values()) {
       const ready = c.ready();
+      if (ready.snapshot !== null) {
+        this.appliedBase.set(c.id, ready.snapshot.index);
+        this.applied.set(c.id, []);
+      }
       const log = this.applied.get(c.id)!;
+      const base = this.appliedBase.get(c.id) ?? 0;
       for (const e of ready.committed) {
-        if (e.index !== log.length + 1) throw new Error(`${c.id} handed out entry ${e.index} after ${log.length}`);
+        if (e.index !== base + log.length + 1) throw new Error(`${c.id} handed out entry ${e.index} after ${base + log.length}`);
         log.push(e);
       }
       const out = this.readsOut.get(c.id)!;

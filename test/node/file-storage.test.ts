@@ -84,7 +84,7 @@ describe('FileStorage: round trips', () => {
     s.append([{ index: 4, term: 2, type: 'noop' }]);
     s.sync();
     const before = s.load();
-    expect(before).toEqual({ hardState: HS, entries: [...range(1, 3, 1), { index: 4, term: 2, type: 'noop' }] });
+    expect(before).toEqual({ hardState: HS, snapshot: null, entries: [...range(1, 3, 1), { index: 4, term: 2, type: 'noop' }] });
     s.close();
     expect(openStorage().load()).toEqual(before);
   });
@@ -96,9 +96,9 @@ describe('FileStorage: round trips', () => {
     s.sync();
     s.setHardState({ term: 4, votedFor: null, commit: 2 });
     s.append(range(3, 5, 4));
-    expect(s.load()).toEqual({ hardState: HS, entries: range(1, 2, 1) });
+    expect(s.load()).toEqual({ hardState: HS, snapshot: null, entries: range(1, 2, 1) });
     s.close();
-    expect(openStorage().load()).toEqual({ hardState: HS, entries: range(1, 2, 1) });
+    expect(openStorage().load()).toEqual({ hardState: HS, snapshot: null, entries: range(1, 2, 1) });
   });
 
   it('overwrite from a middle index, then reopen', () => {
@@ -124,7 +124,7 @@ describe('FileStorage: round trips', () => {
     const loaded = s.load() as unknown as { hardState: { term: number }; entries: Entry[] };
     loaded.hardState.term = 42;
     loaded.entries.length = 0;
-    expect(s.load()).toEqual({ hardState: HS, entries: range(1, 2, 1) });
+    expect(s.load()).toEqual({ hardState: HS, snapshot: null, entries: range(1, 2, 1) });
   });
 
   it('stores what JSON keeps, the same before and after a reopen', () => {
@@ -186,7 +186,7 @@ describe('FileStorage: round trips', () => {
                 hardState = durableHardState;
                 break;
             }
-            expect(s.load()).toEqual({ hardState: durableHardState, entries: durable });
+            expect(s.load()).toEqual({ hardState: durableHardState, snapshot: null, entries: durable });
           }
         } finally {
           s.close();

@@ -42,7 +42,7 @@ describe('MemoryStorage: durability', () => {
     s.append(range(1, 3, 1));
     expect(s.load()).toEqual(EMPTY_STATE);
     s.sync();
-    expect(s.load()).toEqual({ hardState: HS1, entries: range(1, 3, 1) });
+    expect(s.load()).toEqual({ hardState: HS1, snapshot: null, entries: range(1, 3, 1) });
   });
 
   it('crash() drops exactly the unsynced writes and reports how many', () => {
@@ -56,7 +56,7 @@ describe('MemoryStorage: durability', () => {
     expect(s.unsyncedCount).toBe(3);
     expect(s.crash()).toBe(3);
     expect(s.unsyncedCount).toBe(0);
-    expect(s.load()).toEqual({ hardState: HS1, entries: range(1, 3, 1) });
+    expect(s.load()).toEqual({ hardState: HS1, snapshot: null, entries: range(1, 3, 1) });
     expect(s.durable()).toEqual(s.load());
     expect(s.crash()).toBe(0);
   });
@@ -82,7 +82,7 @@ describe('MemoryStorage: durability', () => {
     s.crash();
     const carried: PersistedState = structuredClone(s.durable());
     const restarted = new MemoryStorage({ initial: carried });
-    expect(restarted.load()).toEqual({ hardState: HS2, entries: range(1, 4, 1) });
+    expect(restarted.load()).toEqual({ hardState: HS2, snapshot: null, entries: range(1, 4, 1) });
     restarted.append(range(5, 6, 3));
     restarted.sync();
     expect(restarted.load().entries).toHaveLength(6);
@@ -200,7 +200,7 @@ describe('MemoryStorage: bad appends', () => {
     expect(s.writeCount).toBe(writes);
     expect(s.unsyncedCount).toBe(1);
     s.sync();
-    expect(s.load()).toEqual({ hardState: HS1, entries: range(1, 4, 1) });
+    expect(s.load()).toEqual({ hardState: HS1, snapshot: null, entries: range(1, 4, 1) });
   });
 
   it('accepts an append right after a pending one', () => {
@@ -223,7 +223,7 @@ describe('MemoryStorage: copies and lifecycle', () => {
     loaded.entries.pop();
     const op = (loaded.entries[0] as { command: { op: { amount: number } } }).command.op;
     op.amount = 1000;
-    expect(s.load()).toEqual({ hardState: HS1, entries: range(1, 2, 1) });
+    expect(s.load()).toEqual({ hardState: HS1, snapshot: null, entries: range(1, 2, 1) });
   });
 
   it('a caller mutating what it appended does not change the disk', () => {
@@ -236,7 +236,7 @@ describe('MemoryStorage: copies and lifecycle', () => {
     hs.term = 50;
     (batch[0] as { term: number }).term = 7;
     s.sync();
-    expect(s.load()).toEqual({ hardState: HS1, entries: range(1, 2, 1) });
+    expect(s.load()).toEqual({ hardState: HS1, snapshot: null, entries: range(1, 2, 1) });
   });
 
   it('does not share the initial state it was given', () => {
@@ -244,7 +244,7 @@ describe('MemoryStorage: copies and lifecycle', () => {
     const s = new MemoryStorage({ initial });
     initial.entries.pop();
     initial.hardState.term = 9;
-    expect(s.load()).toEqual({ hardState: HS1, entries: range(1, 2, 1) });
+    expect(s.load()).toEqual({ hardState: HS1, snapshot: null, entries: range(1, 2, 1) });
   });
 
   it('counts writes and syncs', () => {

@@ -7,7 +7,16 @@ import { resolveRaftOptions, validateMembers, type RaftOptions } from '../src/ra
 import { InvalidConfigError, describe as describeValue } from '../src/raft/errors.js';
 import { RAFT_MESSAGE_TYPES, type Membership, type NodeId, type PersistedState, type Role } from '../src/raft/types.js';
 import { BankClient, type ClientOptions } from './client.js';
-import { ClusterStoppedError, ClusterTimeoutError, NodeCrashedError, NodeFailureError, UnknownNodeError } from './errors.js';
+import type { AdminOp, AdminReply, AdminRequest } from '../src/node/client-protocol.js';
+import {
+  ClusterStoppedError,
+  ClusterTimeoutError,
+  LeadershipTransferError,
+  MembershipChangeError,
+  NodeCrashedError,
+  NodeFailureError,
+  UnknownNodeError,
+} from './errors.js';
 import type { NodeHost } from './hosts/host.js';
 import { InlineNodeHost } from './hosts/inline-host.js';
 import { WorkerNodeHost } from './hosts/worker-host.js';
@@ -102,6 +111,8 @@ export type HistoryOperation = {
 
 type NodeRecord = {
   readonly id: NodeId;
+  /** Added to the running cluster: it starts outside every configuration and learns its own. */
+  readonly joining: boolean;
   status: NodeStatus;
   host: NodeHost | null;
   incarnation: number;
@@ -153,6 +164,7 @@ export class Cluster {
   private readonly program: ProgramSpec;
   private readonly programOptions: unknown;
   private readonly nodes = new Map<NodeId, NodeRecord>();
+  /** Tie-breaking order of nodes (fixed at creation: a node added later sorts after). */
   private readonly order: Map<string, number>;
   private readonly router: Router;
   /** Messages on the wire by id (insertion order is send order). */
@@ -186,7 +198,12 @@ export class Cluster {
   private stopped = false;
   private stopReport: StopReport | null = null;
   private failure: Error | null = null;
-  private readonly clients = new Map<string, BankClient>();
+  /** Client addresses (bank clients, and the operator's `client:admin`) and their receivers. */
+  private readonly clients = new Map<string, { receive(message: unknown): void }>();
+  /** The membership change or transfer in progress (one at a time, as Raft allows). */
+  private changing: string | null = null;
+  private nextAdminRequest = 1;
+  private readonly adminReplies = new Map<number, AdminReply>();
   private readonly traceLog: TraceEntry[] = [];
   private readonly historyLog: HistoryOperation[] = [];
   private clientCount = 0;
@@ -229,25 +246,7 @@ export class Cluster {
     this.router = new Router(this.seed, options.network ?? {});
     this.program = options.program ?? { kind: 'builtin', name: 'raft-bank' };
     this.programOptions = options.program === undefined ? { raft } : options.programOptions;
-    for (const id of ids) {
-      this.nodes.set(id, {
-        id,
-        status: 'stopped',
-        host: null,
-        incarnation: 0,
-        disk: new MemoryStorage(),
-        offset: 0,
-        pausedNodeTime: null,
-        asleepUntil: 0,
-        nextTimer: null,
-        clock: 0,
-        role: 'follower',
-        term: 0,
-        commitIndex: 0,
-        applied: 0,
-        lastIndex: 0,
-      });
-    }
+    for (const id of ids) this.nodes.set(id, this.blankRecord(id));
   }
 
   /** Validates the options, starts every node's worker, and returns with the cluster at time 0. */
@@ -719,6 +718,189 @@ export class Cluster {
     this.record(id, 'restart', { incarnation: n.incarnation });
   }
 
+  // ---------------------------------------------------------------- membership
+
+  /**
+   * Adds a node to the running cluster (dissertation §4.1): starts it outside every configuration,
+   * adds it as a learner, waits until it has caught up with the leader's commit index, then makes
+   * it a voter (unless `voter: false`). Resolves with its id once the promotion committed.
+   */
+  async addNode(options: { readonly id?: NodeId; readonly voter?: boolean; readonly timeout?: number } = {}): Promise<NodeId> {
+    this.assertLive('addNode');
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    checkDuration('timeout', timeout);
+    let k = this.nodes.size + 1;
+    while (this.nodes.has(`n${k}`)) k++;
+    const id = options.id ?? `n${k}`;
+    if (typeof id !== 'string' || id.length === 0 || id.startsWith('client:')) {
+      throw new InvalidConfigError('id', id, 'a non-empty node id not starting with "client:"');
+    }
+    if (this.nodes.has(id)) {
+      throw new MembershipChangeError('addNode', id, 'already-member', `the cluster already has (or had) a node ${id}; nodes: ${this.ids.join(', ')}`);
+    }
+    this.beginChange('addNode', id);
+    try {
+      this.nodes.set(id, { ...this.blankRecord(id), joining: true });
+      this.nodeIds.push(id);
+      this.order.set(id, this.order.size);
+      this.record(id, 'add-node', {});
+      await this.exclusive(() => this.boot(id));
+      const deadline = this.clock + timeout;
+      await this.admin({ type: 'add-learner', id }, deadline, 'addNode');
+      // Catch up first, so that the new voter does not stall commits (§4.2.1).
+      const leader = this.currentLeader();
+      const target = leader === undefined ? 0 : this.node(leader).commitIndex;
+      await this.wait(`addNode(${id}): catching up to ${target}`, () => this.node(id).commitIndex >= target, Math.max(1, deadline - this.clock), 'reject');
+      if (options.voter !== false) await this.admin({ type: 'promote', id }, deadline, 'addNode');
+      return id;
+    } finally {
+      this.changing = null;
+    }
+  }
+
+  /**
+   * Removes a node from the cluster's configuration, and (unless `stop: false`) stops it once the
+   * removal committed. Removing the leader is allowed: it steps down after the change commits.
+   */
+  async removeNode(id: NodeId, options: { readonly stop?: boolean; readonly timeout?: number } = {}): Promise<void> {
+    this.assertLive('removeNode');
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    checkDuration('timeout', timeout);
+    if (!this.nodeIds.includes(id)) {
+      throw new MembershipChangeError('removeNode', id, 'not-member', `no node ${JSON.stringify(id)} in the cluster; nodes: ${this.ids.join(', ')}`);
+    }
+    this.beginChange('removeNode', id);
+    try {
+      await this.admin({ type: 'remove', id }, this.clock + timeout, 'removeNode');
+      if (options.stop !== false) {
+        const n = this.node(id);
+        const host = n.host;
+        n.host = null;
+        n.status = 'stopped';
+        n.nextTimer = null;
+        for (const f of [...this.wire.values()]) if (f.to === id) this.wire.delete(f.id);
+        this.nodeIds = this.nodeIds.filter((x) => x !== id);
+        this.record(id, 'remove-node', {});
+        await this.exclusive(async () => {
+          await host?.stop().catch(() => undefined);
+          await host?.terminate();
+        });
+      }
+    } finally {
+      this.changing = null;
+    }
+  }
+
+  /**
+   * Hands leadership to `to` (dissertation §3.10) and resolves once `to` leads. Fails with
+   * LeadershipTransferError when `to` is not a voter, or does not take over within an election
+   * timeout (the old leader then leads on).
+   */
+  async transferLeadership(to: NodeId, options: { readonly timeout?: number } = {}): Promise<void> {
+    this.assertLive('transferLeadership');
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    checkDuration('timeout', timeout);
+    this.node(to);
+    this.beginChange('transferLeadership', to);
+    try {
+      const deadline = this.clock + timeout;
+      const from = this.currentLeader() ?? null;
+      if (from === to) return;
+      await this.admin({ type: 'transfer', id: to }, deadline, 'transferLeadership');
+      await this.wait(`transferLeadership(${to})`, () => this.currentLeader() === to, Math.max(1, deadline - this.clock), 'reject');
+    } finally {
+      this.changing = null;
+    }
+  }
+
+  private beginChange(call: string, id: NodeId): void {
+    if (this.changing !== null) {
+      throw new MembershipChangeError(call, id, 'change-pending', `${this.changing} is still in progress; Raft changes one server at a time`);
+    }
+    this.changing = `${call}(${id})`;
+  }
+
+  /**
+   * Sends an operator request to the leader, following leader hints and retrying what a leader
+   * cannot do yet (no leader, a change still committing), until `deadline`. Refusals that retrying
+   * cannot fix throw at once, naming the reason.
+   */
+  private async admin(op: AdminOp, deadline: number, call: string): Promise<AdminReply & { ok: true }> {
+    if (!this.clients.has('client:admin')) {
+      this.clients.set('client:admin', {
+        receive: (message) => {
+          const reply = message as AdminReply;
+          this.adminReplies.set(reply.requestId, reply);
+        },
+      });
+    }
+    let target = this.currentLeader() ?? this.ids[0]!;
+    /** Every attempt's request id: the answer to an earlier attempt answers the operation too. */
+    const sent: number[] = [];
+    let resend = true;
+    for (;;) {
+      const left = deadline - this.clock;
+      if (left <= 0) break;
+      if (resend) {
+        const requestId = this.nextAdminRequest++;
+        sent.push(requestId);
+        const request: AdminRequest = { type: 'AdminRequest', from: 'client:admin', to: target, requestId, op };
+        this.transmit('client:admin', request);
+      }
+      resend = true;
+      // A transfer is answered only when it ends (up to an election timeout): wait for that.
+      const retryAt = this.clock + Math.min(op.type === 'transfer' ? 1_000 : 100, left);
+      const answered = (): number | undefined => sent.find((id) => this.adminReplies.has(id));
+      await this.wait(`${call}: ${op.type} ${op.id} at ${target}`, () => answered() !== undefined || this.clock >= retryAt, Math.min(retryAt - this.clock + 1, left), 'resolve');
+      const id = answered();
+      const reply = id === undefined ? undefined : this.adminReplies.get(id);
+      if (id !== undefined) this.adminReplies.delete(id);
+      if (reply === undefined) {
+        target = this.currentLeader() ?? this.ids[(this.ids.indexOf(target) + 1) % this.ids.length]!;
+        continue;
+      }
+      if (reply.ok) return reply;
+      if (op.type === 'transfer' && reply.error === 'transferring') {
+        resend = false; // our own earlier attempt is under way there: its answer will come
+        continue;
+      }
+      if (reply.error === 'not-leader' || reply.error === 'change-pending') {
+        const hint = reply.leaderHint;
+        target = hint !== null && hint !== target && this.nodes.has(hint) ? hint : (this.currentLeader() ?? target);
+        if (hint === null || hint === reply.from) await this.wait(`${call}: retry`, () => false, Math.max(1, Math.min(20, deadline - this.clock)), 'resolve');
+        continue;
+      }
+      if (op.type === 'transfer') {
+        throw new LeadershipTransferError(reply.from, op.id, reply.error, reply.error === 'transfer-timeout'
+          ? `${op.id} did not take over within an election timeout; ${reply.from} leads on`
+          : `${reply.from} refused: ${op.id} is not a voter of the cluster`);
+      }
+      throw new MembershipChangeError(call, op.id, reply.error, `the leader ${reply.from} refused ${op.type} ${op.id}`);
+    }
+    throw new ClusterTimeoutError(`${call}: ${op.type} ${op.id}`, 'no leader accepted and committed it in time', await this.hangReport());
+  }
+
+  private blankRecord(id: NodeId): NodeRecord {
+    return {
+      id,
+      joining: false,
+      status: 'stopped',
+      host: null,
+      incarnation: 0,
+      disk: new MemoryStorage(),
+      offset: 0,
+      pausedNodeTime: null,
+      asleepUntil: 0,
+      nextTimer: null,
+      clock: 0,
+      role: 'follower',
+      term: 0,
+      commitIndex: 0,
+      applied: 0,
+      lastIndex: 0,
+    };
+  }
+
   // ---------------------------------------------------------------- clients
 
   /** A bank client with its own session. `{ node }` pins it to one node (no retries elsewhere). */
@@ -869,7 +1051,7 @@ export class Cluster {
         seed: this.seed,
         incarnation: n.incarnation,
         program: this.program,
-        options: this.programOptions,
+        options: n.joining && this.options.program === undefined ? { ...(this.programOptions as object), joining: true } : this.programOptions,
         disk: durable,
         now: this.clock,
         timerSites: this.options.timerSites ?? true,

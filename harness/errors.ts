@@ -75,3 +75,34 @@ export class ClusterTimeoutError extends RaftHarnessError {
     this.report = report;
   }
 }
+
+/**
+ * A membership change the cluster refused, or that cannot be asked: an id already in the cluster,
+ * a node that is not a member, a change while another is pending. Nothing changed.
+ */
+export class MembershipChangeError extends RaftHarnessError {
+  readonly change: string;
+  readonly node: string;
+  readonly reason: string;
+  constructor(change: string, node: string, reason: string, detail: string) {
+    super(`${change}(${JSON.stringify(node)}) refused (${reason}): ${detail}`);
+    this.name = 'MembershipChangeError';
+    this.change = change;
+    this.node = node;
+    this.reason = reason;
+  }
+}
+
+/** A leadership transfer that was refused, or whose target did not take over in time. */
+export class LeadershipTransferError extends RaftHarnessError {
+  readonly from: string | null;
+  readonly to: string;
+  readonly reason: string;
+  constructor(from: string | null, to: string, reason: string, detail: string) {
+    super(`leadership transfer ${from ?? '?'} → ${to} failed (${reason}): ${detail}`);
+    this.name = 'LeadershipTransferError';
+    this.from = from;
+    this.to = to;
+    this.reason = reason;
+  }
+}

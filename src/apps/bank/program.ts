@@ -5,7 +5,11 @@ import { RaftServer } from '../../node/raft-server.js';
 import type { Transport } from '../../node/transport.js';
 import { createBank } from './bank.js';
 
-export type RaftBankOptions = { readonly raft?: Partial<RaftOptions> };
+export type RaftBankOptions = {
+  readonly raft?: Partial<RaftOptions>;
+  /** A node added to a running cluster: `members` are the cluster's first members, without it. */
+  readonly joining?: boolean;
+};
 
 /** The built-in node program: a Raft server replicating the bank teller. */
 export function createRaftBankNode(context: NodeContext): NodeProgram {
@@ -22,6 +26,7 @@ export function createRaftBankNode(context: NodeContext): NodeProgram {
   const server = new RaftServer({
     id: context.id,
     members: context.members,
+    joining: options.joining === true,
     raft: options.raft ?? {},
     transport,
     storage: context.storage,

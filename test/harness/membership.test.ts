@@ -22,6 +22,25 @@ describe('on the worker host', () => {
     expect(await client.balance()).toEqual({ ok: true, balance: 11 });
     expect(cluster.resources().workers).toBe(4);
   });
+
+  it('a follower restarted behind a snapshot gets InstallSnapshot; its disk (on the main thread) keeps the snapshot', async () => {
+    const cluster = await startWorkers({ nodes: 3, seed: 8, raft: { snapshotEvery: 5 } });
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    const client = cluster.client();
+    await client.credit(1);
+    await cluster.crash(follower);
+    for (let k = 2; k <= 13; k++) await client.credit(k);
+    await cluster.restart(follower);
+    await cluster.runUntil(async () => ((await cluster.inspect(follower)).app as { balance: number }).balance === 91);
+    expect(cluster.trace().some((e) => e.node === follower && e.type === 'snapshot' && e['source'] === 'installed')).toBe(true);
+    await cluster.crash(follower);
+    const down = await cluster.inspect(follower);
+    expect(down.snapshotIndex).toBeGreaterThan(0);
+    await cluster.restart(follower);
+    await cluster.runUntil(async () => (await cluster.inspect(follower)).lastApplied >= down.snapshotIndex);
+    expect(((await cluster.inspect(follower)).app as { balance: number }).balance).toBe(91);
+  });
 });
 
 describe('addNode / removeNode / transferLeadership', () => {

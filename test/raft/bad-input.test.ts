@@ -31,6 +31,19 @@ function expectUntouched(core: RaftCore, before: ReturnType<typeof snapshot>): v
 }
 
 const goodAppend = appendEntries({ from: 'n2', to: 'n1', term: 3, prevLogIndex: 2, prevLogTerm: 1, entries: [entry(3, 3)], leaderCommit: 3 });
+const goodSnapshot = {
+  type: 'InstallSnapshot',
+  from: 'n2',
+  to: 'n1',
+  term: 3,
+  index: 2,
+  snapshotTerm: 2,
+  membership: { voters: ['n1', 'n2', 'n3'], learners: [] },
+  offset: 0,
+  data: 'ab',
+  size: 2,
+  done: true,
+};
 
 describe('malformed messages', () => {
   // Each is refused with MalformedMessageError whose text names the problem.
@@ -75,6 +88,31 @@ describe('malformed messages', () => {
       mentions: 'entries[0].type',
     },
     { name: 'an entry that is null', message: { ...goodAppend, entries: [null] }, mentions: 'entries[0] must be an object' },
+    {
+      name: 'a config entry without voters',
+      message: { ...goodAppend, entries: [{ index: 3, term: 3, type: 'config', membership: { learners: [] } }] },
+      mentions: 'entries[0].membership.voters must be a list of node ids',
+    },
+    {
+      name: 'a snapshot chunk whose data is not a string',
+      message: { ...goodSnapshot, data: 42 },
+      mentions: 'data must be a string',
+    },
+    {
+      name: 'a snapshot chunk running past the size it declares',
+      message: { ...goodSnapshot, offset: 2, data: 'abcd', size: 5 },
+      mentions: 'chunk at 2 of 4 runs past size 5',
+    },
+    {
+      name: 'a snapshot with a bad membership',
+      message: { ...goodSnapshot, membership: { voters: 'n1', learners: [] } },
+      mentions: 'membership.voters must be a list of node ids',
+    },
+    {
+      name: 'a vote request with a transfer flag that is not true',
+      message: { type: 'RequestVote', from: 'n2', to: 'n1', term: 3, lastLogIndex: 2, lastLogTerm: 1, transfer: 'yes' },
+      mentions: 'transfer must be true when present',
+    },
     {
       name: 'a vote reply without granted',
       message: { type: 'RequestVoteReply', from: 'n2', to: 'n1', term: 3 },

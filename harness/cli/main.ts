@@ -6,14 +6,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InvalidConfigError } from '../../src/raft/errors.js';
 import type { ProgramSpec } from '../protocol.js';
-import { DEFAULT_SIMULATION, FAULTS, parseFaults, runSimulation, type SimulationOptions, type SimulationResult } from '../sim/simulation.js';
+import { ADVANCED_FAULTS, DEFAULT_SIMULATION, FAULTS, parseFaults, runSimulation, type SimulationOptions, type SimulationResult } from '../sim/simulation.js';
 import { sweep } from '../sim/sweep.js';
 
 const USAGE = `raft-harness — test Raft clusters in one process
 
 Usage:
   raft-harness simulate [--seeds N | --seed-range A..B] [--nodes N] [--duration MS] [--clients N]
-                        [--faults LIST] [--jobs N] [--host inline|worker] [--shard I/N]
+                        [--faults LIST] [--advanced] [--jobs N] [--host inline|worker] [--shard I/N]
                         [--out DIR] [--json] [--program FILE:EXPORT]
   raft-harness replay --seed N [same options as simulate]
   raft-harness bench [--quick]
@@ -25,6 +25,8 @@ simulate  runs the bank workload on a cluster once per seed: clients keep operat
           every operation must complete. Every event is checked for safety, and the client
           history for linearizability. Defaults: 100 seeds, 5 nodes, 10000 virtual ms, 3 clients,
           all faults, --jobs = cores, --host inline, --out .raft-harness/simulate.
+          --advanced adds ${ADVANCED_FAULTS.join(', ')} to the mix: nodes added and removed
+          (the leader too), leadership transfers, and log compaction with chunked snapshots.
           A failing seed prints its replay command and writes its trace (HTML viewer, table,
           JSON) to --out.
 replay    runs one seed again (on the worker host unless --host says otherwise), prints its trace
@@ -92,6 +94,7 @@ function parse(argv: string[]): Parsed {
         out: { type: 'string' },
         program: { type: 'string' },
         json: { type: 'boolean' },
+        advanced: { type: 'boolean' },
         quick: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -114,6 +117,7 @@ function parse(argv: string[]): Parsed {
       throw new UsageError((error as Error).message);
     }
   }
+  if (values.advanced === true) faults = [...new Set([...faults, ...ADVANCED_FAULTS])];
   const prog = program(values.program);
   const options = {
     nodes: int('nodes', values.nodes, DEFAULT_SIMULATION.nodes, 1),
@@ -146,6 +150,7 @@ function parse(argv: string[]): Parsed {
     values.duration && `--duration ${options.duration}`,
     values.clients && `--clients ${options.clients}`,
     values.faults && `--faults ${values.faults}`,
+    values.advanced && '--advanced',
     values.program && `--program ${values.program}`,
   ]
     .filter(Boolean)

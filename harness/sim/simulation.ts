@@ -9,8 +9,16 @@ import { Cluster } from '../cluster.js';
 import type { ProgramSpec } from '../protocol.js';
 
 /** The faults a simulation may inject, by name. */
+/** The default fault mix. */
 export const FAULTS = ['partition', 'one-way', 'isolate', 'crash', 'crash-leader', 'drop', 'duplicate', 'delay', 'reorder'] as const;
-export type Fault = (typeof FAULTS)[number];
+/**
+ * Operations of a mature cluster, in the mix on request (`--advanced`, or by name): nodes added
+ * and removed, leadership handed over, and log compaction (snapshots every 10–30 entries, sent in
+ * small chunks) all along the run.
+ */
+export const ADVANCED_FAULTS = ['membership', 'transfer', 'snapshot'] as const;
+export const ALL_FAULTS = [...FAULTS, ...ADVANCED_FAULTS] as const;
+export type Fault = (typeof ALL_FAULTS)[number];
 
 export type SimulationOptions = {
   readonly seed: number;
@@ -53,13 +61,24 @@ export type SimulationResult = {
 
 /** Parses `--faults a,b,c` (or `all`, `none`). */
 export function parseFaults(text: string): Fault[] {
-  if (text === 'all') return [...FAULTS];
+  if (text === 'all') return [...ALL_FAULTS];
   if (text === 'none') return [];
   const list = text.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
   for (const f of list) {
-    if (!(FAULTS as readonly string[]).includes(f)) throw new InvalidConfigError('--faults', f, `a comma list of ${FAULTS.join(', ')}, or all, or none`);
+    if (!(ALL_FAULTS as readonly string[]).includes(f)) throw new InvalidConfigError('--faults', f, `a comma list of ${ALL_FAULTS.join(', ')}, or all, or none`);
   }
   return list as Fault[];
+}
+
+/** What an operator's request may end in under chaos without anything being wrong. */
+const CHAOS_OUTCOMES = new Set(['ClusterTimeoutError', 'MembershipChangeError', 'LeadershipTransferError']);
+
+async function tolerated(action: Promise<unknown>): Promise<void> {
+  try {
+    await action;
+  } catch (error) {
+    if (!CHAOS_OUTCOMES.has((error as Error).name)) throw error;
+  }
 }
 
 const OP_TIMEOUT = 2_000;
@@ -79,7 +98,7 @@ async function clientLoop(client: BankClient, random: Random, stop: () => boolea
 }
 
 /** One chaos action, chosen by the seed from the enabled faults. */
-async function inject(cluster: Cluster, faults: readonly Fault[], random: Random, crashed: Set<NodeId>): Promise<void> {
+async function inject(cluster: Cluster, faults: readonly Fault[], random: Random, crashed: Set<NodeId>, nodes: number): Promise<void> {
   const ids = cluster.ids;
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const roll = random();
@@ -138,6 +157,27 @@ async function inject(cluster: Cluster, faults: readonly Fault[], random: Random
     case 'reorder':
       cluster.configureNetwork({ reorder: pick([0.05, 0.2]), reorderDelay: [20, 300] });
       return;
+    case 'membership': {
+      // Grow back to the starting size, or shrink by one (any member, the leader included).
+      if (ids.length < nodes) {
+        await tolerated(cluster.addNode({ timeout: 2_000 }));
+      } else {
+        const id = pick(ids);
+        crashed.delete(id); // a removed node is stopped for good
+        await tolerated(cluster.removeNode(id, { timeout: 2_000 }));
+        if (cluster.ids.includes(id) && (await cluster.inspect(id)).status === 'crashed') crashed.add(id);
+      }
+      return;
+    }
+    case 'transfer': {
+      const leader = await cluster.leader();
+      const others = ids.filter((id) => id !== leader && !crashed.has(id));
+      if (leader === undefined || others.length === 0) return;
+      await tolerated(cluster.transferLeadership(pick(others), { timeout: 1_000 }));
+      return;
+    }
+    case 'snapshot':
+      return; // compaction runs all along (set at start), nothing to inject
   }
 }
 
@@ -148,9 +188,11 @@ async function inject(cluster: Cluster, faults: readonly Fault[], random: Random
  * linearizability. Every event is checked for safety all along (a violation ends the run).
  */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  const snapshots = options.faults.includes('snapshot');
   const cluster = await Cluster.start({
     nodes: options.nodes,
     seed: options.seed,
+    ...(snapshots ? { raft: { snapshotEvery: 10 + (options.seed % 21), snapshotChunkSize: 64 } } : {}),
     host: options.host,
     traceDir: false,
     timerSites: false,
@@ -168,7 +210,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     try {
       while (cluster.now() < options.duration) {
         await cluster.advance(50 + Math.floor(chaos() * 250));
-        await inject(cluster, options.faults, chaos, crashed);
+        await inject(cluster, options.faults, chaos, crashed, options.nodes);
       }
       // Healed phase: a clean network, every node up; it must converge.
       cluster.heal();

@@ -32,6 +32,18 @@ describe('raft-harness CLI', () => {
     expect(r.stderr).toMatch(/\[#+\] 4\/4 seeds, 0 failed/); // the progress bar
   });
 
+  it('--advanced adds membership changes, leadership transfers and snapshots to the mix, and Raft holds', () => {
+    const r = run('simulate', '--seeds', '3', '--duration', '4000', '--advanced', '--out', OUT);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/faults: partition, .*, reorder, membership, transfer, snapshot;/);
+    expect(r.stdout).toMatch(/seeds +3 \(3 held, 0 failed\)/);
+    const replay = run('replay', '--seed', '2', '--duration', '4000', '--advanced', '--host', 'inline', '--out', OUT);
+    expect(replay.status).toBe(0);
+    const trace = JSON.parse(readFileSync(join(OUT, 'seed-2.json'), 'utf8')) as { trace: Array<{ type: string }> };
+    const types = new Set(trace.trace.map((e) => e.type));
+    expect(types.has('snapshot') && types.has('membership')).toBe(true);
+  });
+
   it('--json prints the summary and every result; --shard runs its share of the seeds', () => {
     const r = run('simulate', '--seed-range', '1..6', '--shard', '2/3', '--duration', '2000', '--json', '--jobs', '1');
     expect(r.status).toBe(0);

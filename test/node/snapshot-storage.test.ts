@@ -138,7 +138,7 @@ describe('FileStorage snapshots', () => {
     s.close();
     const file = path.join(dir, 'snapshot');
     const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 3] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 3) ^ 0xff, bytes.length - 3);
     fs.writeFileSync(file, bytes);
     expect(() => FileStorage.open(dir)).toThrow(StorageCorruptError);
   });

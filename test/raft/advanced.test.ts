@@ -252,6 +252,25 @@ describe('single-server membership changes (dissertation §4.1)', () => {
     expect(net.core('n1').status()).toEqual(before);
   });
 
+  it('§7 + §4.1: a configuration compacted into a snapshot still rules, after a restart and at a new node', () => {
+    const net = withJoiner();
+    net.core('n1').proposeMembership({ type: 'add-learner', id: 'n4' }, net.now);
+    net.settle();
+    net.core('n1').proposeMembership({ type: 'promote', id: 'n4' }, net.now);
+    net.settle();
+    for (let i = 5; i <= 8; i++) net.core('n1').propose(cmd(i), net.now);
+    net.settle();
+    net.compact('n1', 7); // both configuration entries are now inside the snapshot
+    const restarted = makeCore('n1', N3, { state: persisted(net.core('n1')) });
+    expect(restarted.status()).toMatchObject({ snapshotIndex: 7, voters: ['n1', 'n2', 'n3', 'n4'], learners: [] });
+    // A fifth node joining now gets its first configuration from the snapshot.
+    net.replace(makeCore('n5', ['n1', 'n2', 'n3', 'n4'], { joining: true }));
+    expect(net.core('n1').proposeMembership({ type: 'add-learner', id: 'n5' }, net.now)).toMatchObject({ ok: true });
+    net.runUntil(net.now + 300);
+    expect(net.core('n5').status()).toMatchObject({ snapshotIndex: 7, voters: ['n1', 'n2', 'n3', 'n4'], learners: ['n5'] });
+    expect(net.core('n5').status().commitIndex).toBe(net.core('n1').status().commitIndex);
+  });
+
   it('refuses a change at a follower, with the leader as hint', () => {
     const net = withCommitted(1);
     expect(net.core('n2').proposeMembership({ type: 'remove', id: 'n3' }, net.now)).toEqual({ ok: false, reason: 'not-leader', leaderHint: 'n1' });

@@ -6,6 +6,7 @@ import { randomInt, type Random } from './random.js';
 import type {
   AppendEntries,
   AppendEntriesReply,
+  ChangeRefusal,
   ChangeResult,
   ClientCommand,
   CoreEvent,
@@ -288,11 +289,7 @@ export class RaftCore {
    */
   proposeMembership(change: MembershipChange, now: number): ChangeResult {
     this.setNow(now);
-    const refuse = (reason: Exclude<ChangeResult, { ok: true }>['reason']): ChangeResult => ({
-      ok: false,
-      reason,
-      leaderHint: this.role === 'leader' ? this.id : this.leaderId,
-    });
+    const refuse = (reason: ChangeRefusal): ChangeResult => this.refusal(reason);
     if (this.role !== 'leader') return refuse('not-leader');
     if (this.transferee !== null) return refuse('transferring');
     // One change at a time, and only once this leader's term has a committed entry: the fix to
@@ -331,11 +328,7 @@ export class RaftCore {
    */
   transferLeadership(to: NodeId, now: number): ChangeResult {
     this.setNow(now);
-    const refuse = (reason: Exclude<ChangeResult, { ok: true }>['reason']): ChangeResult => ({
-      ok: false,
-      reason,
-      leaderHint: this.role === 'leader' ? this.id : this.leaderId,
-    });
+    const refuse = (reason: ChangeRefusal): ChangeResult => this.refusal(reason);
     if (this.role !== 'leader') return refuse('not-leader');
     if (this.transferee !== null) return refuse('transferring');
     if (to === this.id || !this.isVoter(to)) return refuse('not-voter');
@@ -373,6 +366,10 @@ export class RaftCore {
     this.snapshot = snapshot;
     this.log.compact(snapshot.index);
     this.eventsOut.push({ type: 'snapshot', index: snapshot.index, term: snapshot.term, source: 'taken' });
+  }
+
+  private refusal(reason: ChangeRefusal): ChangeResult {
+    return { ok: false, reason, leaderHint: this.role === 'leader' ? this.id : this.leaderId };
   }
 
   /** What a snapshot at `index` (applied, still in the log) must record besides the data. */

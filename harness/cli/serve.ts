@@ -1,6 +1,7 @@
 import { createRaftBankNode } from '../../src/apps/bank/program.js';
+import { RaftHarnessError } from '../../src/raft/errors.js';
 import { formatHostPort, isLoopback } from '../../src/node/tcp/address.js';
-import { startTcpNode } from '../../src/node/tcp/process-host.js';
+import { startTcpNode, type TcpNode } from '../../src/node/tcp/process-host.js';
 import type { ServeArgs } from './tcp-args.js';
 
 /** A shutdown that takes longer than this is stuck: exit anyway, nonzero. */
@@ -18,16 +19,24 @@ export async function serve(args: ServeArgs): Promise<number> {
   if (!isLoopback(args.listen.host)) {
     log('info', `listening on ${args.listen.host}, beyond this machine: frames are neither authenticated nor encrypted`);
   }
-  const node = await startTcpNode({
-    id: args.id,
-    listen: args.listen,
-    peers: args.peers,
-    dataDir: args.data,
-    program: createRaftBankNode,
-    programOptions: { raft: args.raft },
-    ...(args.seed === undefined ? {} : { seed: args.seed }),
-    log,
-  });
+  let node: TcpNode;
+  try {
+    node = await startTcpNode({
+      id: args.id,
+      listen: args.listen,
+      peers: args.peers,
+      dataDir: args.data,
+      program: createRaftBankNode,
+      programOptions: { raft: args.raft },
+      ...(args.seed === undefined ? {} : { seed: args.seed }),
+      log,
+    });
+  } catch (error) {
+    // A port in use, a locked or corrupt data directory: the message says it all.
+    if (!(error instanceof RaftHarnessError)) throw error;
+    process.stderr.write(`${prefix} ${error.message}\n`);
+    return 1;
+  }
   // The line scripts and `cluster` wait for; with --listen HOST:0 it carries the real port.
   process.stdout.write(`raft-harness serve: ${args.id} listening on ${formatHostPort(node.address)} (pid ${process.pid})\n`);
 

@@ -93,7 +93,8 @@ export async function startTcpNode(options: TcpNodeOptions): Promise<TcpNode> {
       const reply: StatusReply = { type: 'StatusReply', from: options.id, to: m.from, requestId: m.requestId, status: status() };
       net.send(reply);
     });
-    log('info', `node ${options.id} listening on ${formatHostPort(net.address)}, peers ${[...options.peers].map(([id, a]) => `${id}=${formatHostPort(a)}`).join(',')}, data ${options.dataDir}`);
+    const peerList = [...options.peers].map(([id, a]) => `${id}=${formatHostPort(a)}`).join(',') || 'none';
+    log('info', `node ${options.id} listening on ${formatHostPort(net.address)}, peers ${peerList}, data ${options.dataDir}`);
 
     let stopping: Promise<void> | null = null;
     const disk = storage;

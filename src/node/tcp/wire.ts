@@ -59,7 +59,7 @@ export function checkHello(frame: Frame, self: NodeId, peers: ReadonlySet<NodeId
   }
   if (to !== self) throw new MalformedFrameError(`Hello is for ${JSON.stringify(to)}, but this is node ${self} (check the address map)`, frame);
   if (role === 'node' && !peers.has(from)) {
-    throw new MalformedFrameError(`Hello from node ${JSON.stringify(from)}, which is not a peer of ${self} (peers: ${[...peers].join(', ')})`);
+    throw new MalformedFrameError(`Hello from node ${JSON.stringify(from)}, which is not a peer of ${self} (${peers.size === 0 ? 'it has none' : `peers: ${[...peers].join(', ')}`})`);
   }
   return { role, from };
 }

@@ -30,6 +30,7 @@ export async function serve(args: ServeArgs): Promise<number> {
       programOptions: { raft: args.raft },
       ...(args.seed === undefined ? {} : { seed: args.seed }),
       log,
+      onFatal: () => process.exit(1),
     });
   } catch (error) {
     // A port in use, a locked or corrupt data directory: the message says it all.

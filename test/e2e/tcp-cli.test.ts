@@ -13,7 +13,7 @@ afterAll(async () => {
 
 describe('raft-harness serve, client and cluster: bad arguments', () => {
   const d = join(DATA, 'unused');
-  it.each([
+  const cases: Array<[string[], RegExp]> = [
     [['serve', '--listen', '7001', '--data', d], /--id = undefined; allowed: this node's id/],
     [['serve', '--id', 'n 1', '--listen', '7001', '--data', d], /--id = "n 1"; allowed: a node id of letters, digits/],
     [['serve', '--id', 'n1', '--listen', '127.0.0.1', '--data', d], /--listen = "127.0.0.1"; allowed: HOST:PORT, \[IPv6\]:PORT or PORT/],
@@ -34,7 +34,8 @@ describe('raft-harness serve, client and cluster: bad arguments', () => {
     [['cluster', '--nodes', '0', '--data', d], /--nodes = "0"; allowed: an integer in 1\.\.99/],
     [['cluster', '--data', d, '--base-port', '65535'], /--base-port = "65535"; allowed: an integer in 1\.\.65533/],
     [['serf'], /unknown command "serf"; allowed: simulate, replay, bench, help, serve, client, cluster/],
-  ])('rejects %j with exit 2, a named reason and the usage', async (args, message) => {
+  ];
+  it.each(cases)('rejects %j with exit 2, a named reason and the usage', async (args, message) => {
     const r = await runToEnd(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);

@@ -5,6 +5,7 @@ import { FileStorage } from '../file-storage.js';
 import type { NodeProgram, NodeProgramFactory } from '../program.js';
 import { formatHostPort, type HostPort } from './address.js';
 import { lockDataDir } from './data-lock.js';
+import { GroupCommit } from './group-commit.js';
 import type { LogLevel } from './peer-link.js';
 import { TcpTransport, type TcpTransportOptions, type TcpTransportStats } from './transport.js';
 import type { StatusReply } from './wire.js';
@@ -22,6 +23,8 @@ export type TcpNodeOptions = {
   readonly seed?: number;
   /** Log lines; `debug` ones (every trace event, every connection) only matter with --verbose. */
   readonly log?: (level: LogLevel, line: string) => void;
+  /** The disk failed under the node: the host should exit (nonzero) now. */
+  readonly onFatal?: (error: unknown) => void;
   readonly transport?: Pick<TcpTransportOptions, 'maxFrameBytes' | 'sendQueue' | 'backoff' | 'maxConnections' | 'handshakeTimeoutMs'>;
 };
 
@@ -33,6 +36,8 @@ export type TcpNodeStatus = {
   readonly lastLogIndex: number | null;
   readonly lastLogTerm: number | null;
   readonly transport: TcpTransportStats;
+  /** Real fsync rounds, buffered writes, and syncs the program asked for (group commit merges them). */
+  readonly storage: { readonly syncs: number; readonly writes: number; readonly syncsRequested: number };
   readonly [field: string]: unknown;
 };
 
@@ -70,12 +75,18 @@ export async function startTcpNode(options: TcpNodeOptions): Promise<TcpNode> {
     const members = [options.id, ...options.peers.keys()].sort();
     const started = performance.now();
     const net = transport;
+    const disk = storage;
+    const group = new GroupCommit(disk, (message) => net.send(message), (error) => {
+      // The disk can no longer be trusted to hold what the node promised: stop being a node.
+      log('info', `fatal: sync failed: ${(error as Error).message}`);
+      options.onFatal?.(error);
+    });
     const program: NodeProgram = await options.program({
       id: options.id,
       members,
       peers: members.filter((m) => m !== options.id),
-      send: (message) => net.send(message),
-      storage,
+      send: (message) => group.send(message),
+      storage: group.storage,
       random,
       emit: (event) => log(isNotable(event) ? 'info' : 'debug', describeEvent(event)),
       options: options.programOptions ?? {},
@@ -86,18 +97,18 @@ export async function startTcpNode(options: TcpNodeOptions): Promise<TcpNode> {
       pid: process.pid,
       uptimeMs: Math.round(performance.now() - started),
       transport: net.stats(),
+      storage: { syncs: disk.syncCount, writes: disk.writeCount, syncsRequested: group.stats().requested },
     });
     net.listen((message) => {
       const m = message as { type: string; from: string; requestId: number };
       if (m.type !== 'Status') return program.onMessage(message);
       const reply: StatusReply = { type: 'StatusReply', from: options.id, to: m.from, requestId: m.requestId, status: status() };
-      net.send(reply);
+      group.send(reply);
     });
     const peerList = [...options.peers].map(([id, a]) => `${id}=${formatHostPort(a)}`).join(',') || 'none';
     log('info', `node ${options.id} listening on ${formatHostPort(net.address)}, peers ${peerList}, data ${options.dataDir}`);
 
     let stopping: Promise<void> | null = null;
-    const disk = storage;
     return {
       id: options.id,
       address: net.address,
@@ -107,6 +118,7 @@ export async function startTcpNode(options: TcpNodeOptions): Promise<TcpNode> {
           net.listen(() => {});
           try {
             // The commit index is written lazily; sync it so a restart re-applies all it can.
+            group.flush();
             disk.sync();
           } catch (error) {
             log('info', `final sync failed: ${(error as Error).message}`);

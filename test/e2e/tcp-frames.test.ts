@@ -60,7 +60,9 @@ function sendAndWaitForClose(bytes: Buffer[]): Promise<void> {
 describe('raft-harness serve: bad frames from a raw socket', () => {
   it.each([
     ['a frame that is not JSON', [frameOf('{"type": "Hello", ')], /malformed frame: payload is not JSON/],
-    ['an oversized length prefix', [u32(0xffff_ffff)], /frame too large: length prefix 4294967295 bytes; allowed: 1\.\.16777216 bytes/],
+    ['an oversized length prefix', [u32(0xffff_ffff)], /frame too large: length prefix 4294967295 bytes; allowed: 1\.\.65536 bytes/],
+    ['a length prefix past the handshake limit', [u32(65_537)], /frame too large: length prefix 65537 bytes; allowed: 1\.\.65536 bytes/],
+    ['a client frame past the client limit', [encodeFrame(hello('client', 'c', 'n1')), u32(1_048_577)], /frame too large: length prefix 1048577 bytes; allowed: 1\.\.1048576 bytes/],
     ['garbage (an HTTP request)', [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')], /frame too large: length prefix 1195725856 bytes/],
     ['a zero length prefix', [u32(0), Buffer.from('xxxx')], /frame too large: length prefix 0 bytes/],
     ['JSON that is not an object', [frameOf('[1,2,3]')], /payload must be a JSON object/],

@@ -41,6 +41,11 @@ describe('frame codec', () => {
     expect(() => decoder.push(prefix(1025).subarray(3))).toThrow(FrameTooLargeError);
     expect(() => new FrameDecoder().push(prefix(0xffff_ffff))).toThrow(/frame too large: length prefix 4294967295 bytes; allowed: 1\.\.16777216 bytes/);
     expect(() => new FrameDecoder().push(prefix(0))).toThrow(FrameTooLargeError);
+    // The limit can change between frames (a connection's role is known after its first frame).
+    const d = new FrameDecoder(16);
+    expect(d.push(Buffer.concat([raw('{"type":"Hello"}')]))).toEqual([{ type: 'Hello' }]);
+    d.setMax(1000);
+    expect(d.push(raw(JSON.stringify({ type: 'X', pad: 'y'.repeat(100) })))).toHaveLength(1);
   });
 
   it.each([

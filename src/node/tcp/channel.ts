@@ -54,6 +54,11 @@ export class FrameChannel {
     return this.closed;
   }
 
+  /** Sets the largest frame accepted from here on. */
+  setMaxFrameBytes(max: number): void {
+    this.decoder.setMax(max);
+  }
+
   /** Queues an encoded frame; false when the queue was full (the frame is dropped and counted). */
   write(frame: Buffer): boolean {
     if (this.closed || this.ending) {
@@ -99,8 +104,8 @@ export class FrameChannel {
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     try {
-      for (const frame of this.decoder.push(chunk)) {
-        if (this.closed) return;
+      this.decoder.feed(chunk);
+      for (let frame = this.decoder.next(); frame !== null; frame = this.closed ? null : this.decoder.next()) {
         this.handlers.onFrame(frame);
       }
     } catch (error) {

@@ -8,6 +8,10 @@ import { FrameTooLargeError, MalformedFrameError } from './errors.js';
 export const FRAME_HEADER_BYTES = 4;
 /** Far above any Raft message (an AppendEntries batch is kilobytes), far below what hurts a node. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** Before the Hello nobody is trusted with more than this: a Hello is a hundred bytes. */
+export const MAX_HANDSHAKE_FRAME_BYTES = 64 * 1024;
+/** A client's requests are small: its connections get this limit, far below a peer's. */
+export const MAX_CLIENT_FRAME_BYTES = 1024 * 1024;
 /** Protocol version carried by the handshake; a node refuses any other. */
 export const WIRE_VERSION = 1;
 
@@ -68,7 +72,7 @@ export function parsePayload(payload: Uint8Array): Frame {
  * After an error the stream is out of sync for good: the caller closes the connection.
  */
 export class FrameDecoder {
-  private readonly max: number;
+  private max: number;
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Payload length of the frame being read, once its prefix is in. */
@@ -80,6 +84,12 @@ export class FrameDecoder {
     this.max = max;
   }
 
+  /** Changes the limit for frames whose prefix has not arrived yet (a connection's role decides it). */
+  setMax(max: number): void {
+    checkLimit(max);
+    this.max = max;
+  }
+
   /** Bytes held for the frame in progress. */
   get pendingBytes(): number {
     return this.buffered;
@@ -87,32 +97,44 @@ export class FrameDecoder {
 
   /** Feeds bytes; returns every frame they complete, in order. Throws on the first bad one. */
   push(chunk: Buffer): Frame[] {
+    this.feed(chunk);
+    const frames: Frame[] = [];
+    for (let f = this.next(); f !== null; f = this.next()) frames.push(f);
+    return frames;
+  }
+
+  /** Adds bytes without decoding: `next()` takes frames out one at a time. */
+  feed(chunk: Buffer): void {
     if (this.failed) throw new MalformedFrameError('stream already failed');
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
-    const frames: Frame[] = [];
+  }
+
+  /**
+   * The next whole frame, or null until more bytes come. One at a time, so that what a frame
+   * means (a Hello sets the connection's limits) applies to the very next prefix.
+   */
+  next(): Frame | null {
+    if (this.failed) throw new MalformedFrameError('stream already failed');
     try {
-      for (;;) {
-        if (this.need === null) {
-          if (this.buffered < FRAME_HEADER_BYTES) break;
-          const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
-          if (length === 0 || length > this.max) throw new FrameTooLargeError(length, this.max);
-          this.need = length;
-        }
-        if (this.buffered < this.need) break;
-        const payload = this.take(this.need);
-        this.need = null;
-        frames.push(parsePayload(payload));
+      if (this.need === null) {
+        if (this.buffered < FRAME_HEADER_BYTES) return null;
+        const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
+        if (length === 0 || length > this.max) throw new FrameTooLargeError(length, this.max);
+        this.need = length;
       }
+      if (this.buffered < this.need) return null;
+      const payload = this.take(this.need);
+      this.need = null;
+      return parsePayload(payload);
     } catch (error) {
       this.failed = true;
       this.chunks = [];
       this.buffered = 0;
       throw error;
     }
-    return frames;
   }
 
   private take(n: number): Buffer {

@@ -6,7 +6,7 @@ import type { Transport } from '../transport.js';
 import { formatHostPort, type HostPort } from './address.js';
 import { FrameChannel, isFrameError } from './channel.js';
 import { ListenError, MalformedFrameError } from './errors.js';
-import { encodeFrame, MAX_FRAME_BYTES, type Frame } from './frame.js';
+import { encodeFrame, MAX_CLIENT_FRAME_BYTES, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES, type Frame } from './frame.js';
 import { DEFAULT_BACKOFF, PeerLink, type Backoff, type Log, type PeerLinkStats } from './peer-link.js';
 import { DEFAULT_SEND_QUEUE, SendQueue, checkSendQueueLimits, type SendQueueLimits } from './send-queue.js';
 import { checkClientFrame, checkHello, checkNodeFrame, hello, parseConnectionAddress, type PeerRole } from './wire.js';
@@ -21,12 +21,19 @@ export type TcpTransportOptions = {
   readonly backoff?: Backoff;
   /** Jitter of the reconnect backoff. */
   readonly random?: Random;
-  /** Most accepted connections at once (peers and clients); more are refused, with a log line. */
+  /**
+   * Most accepted connections at once (peers and clients); more are refused, with a log line.
+   * With the per-connection queue and frame limits it bounds what strangers can make a node hold.
+   */
   readonly maxConnections?: number;
   /** A connection that has not said Hello by then is closed. */
   readonly handshakeTimeoutMs?: number;
   readonly log?: Log;
 };
+
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** A client's replies: small, and a client has few in flight per session. */
+export const CLIENT_SEND_QUEUE: SendQueueLimits = { maxMessages: 4096, maxBytes: 4 * 1024 * 1024 };
 
 type Message = { readonly to: string; readonly [field: string]: unknown };
 
@@ -109,7 +116,7 @@ export class TcpTransport implements Transport {
   /** Listens (port 0: any free port, see `address`) and starts dialing the peers. */
   static async start(options: TcpTransportOptions): Promise<TcpTransport> {
     if (options.peers.has(options.id)) throw new InvalidConfigError('peers', options.id, 'the other nodes, not this one');
-    const limit = options.maxConnections ?? 1024;
+    const limit = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new InvalidConfigError('maxConnections', limit, 'an integer >= 1');
     const server = createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
@@ -206,7 +213,7 @@ export class TcpTransport implements Transport {
       socket.destroy();
       return;
     }
-    const limit = this.options.maxConnections ?? 1024;
+    const limit = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (this.inbound.size >= limit) {
       this.reject(`connection from ${remote}`, `the node already has ${limit} connections (the limit)`);
       socket.destroy();
@@ -215,7 +222,7 @@ export class TcpTransport implements Transport {
     this.counts.accepted += 1;
     const id = this.nextConnection++;
     // A client's replies are queued per connection: a client that stops reading loses its own replies only.
-    const queue = new SendQueue(this.sendQueue);
+    const queue = new SendQueue(this.options.sendQueue ?? CLIENT_SEND_QUEUE);
     const conn: Inbound = {
       id,
       remote,
@@ -229,7 +236,7 @@ export class TcpTransport implements Transport {
           onFrame: (frame) => this.onFrame(conn, frame),
           onClose: (reason) => this.onClose(conn, reason),
         },
-        this.maxFrameBytes,
+        Math.min(this.maxFrameBytes, MAX_HANDSHAKE_FRAME_BYTES),
       ),
     };
     const wait = this.options.handshakeTimeoutMs ?? 10_000;
@@ -242,6 +249,8 @@ export class TcpTransport implements Transport {
       const h = checkHello(frame, this.id, this.peerIds);
       conn.role = h.role;
       conn.name = h.from;
+      // Only a peer may send frames as large as Raft batches; a client gets far less.
+      conn.channel.setMaxFrameBytes(h.role === 'node' ? this.maxFrameBytes : Math.min(this.maxFrameBytes, MAX_CLIENT_FRAME_BYTES));
       if (conn.timer !== null) clearTimeout(conn.timer);
       conn.timer = null;
       this.log('debug', `connection #${conn.id} from ${conn.remote}: ${h.role} ${h.from}`);

@@ -90,18 +90,29 @@ export class TcpClients {
     const link = this.links.get(id);
     if (link === undefined || this.closed) return Promise.resolve({ ok: false, error: `no node ${id}` });
     const requestId = this.nextStatus++;
+    const failuresBefore = link.stats().failures;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.statusWaiters.delete(requestId);
-        const s = link.stats();
-        resolve({ ok: false, error: `no answer within ${timeoutMs} ms (${s.state}${s.lastError === null ? '' : `, last error: ${s.lastError}`})` });
-      }, timeoutMs);
-      this.statusWaiters.set(requestId, (result) => {
+      const done = (result: StatusResult): void => {
         clearTimeout(timer);
+        clearInterval(watch);
+        this.statusWaiters.delete(requestId);
         resolve(result);
-      });
+      };
+      const timer = setTimeout(() => {
+        const s = link.stats();
+        done({ ok: false, error: `no answer within ${timeoutMs} ms (${s.state}${s.lastError === null ? '' : `, last error: ${s.lastError}`})` });
+      }, timeoutMs);
+      // A refused or lost connection is an answer too: no need to sit out the timeout.
+      const watch = setInterval(() => {
+        const s = link.stats();
+        if (s.failures > failuresBefore) done({ ok: false, error: `unreachable (${s.lastError ?? 'connection failed'})` });
+      }, 20);
+      this.statusWaiters.set(requestId, done);
       const request: StatusRequest = { type: 'Status', from: `status:${this.name}`, to: id, requestId };
-      link.send(encodeFrame(request));
+      if (!link.send(encodeFrame(request))) {
+        const s = link.stats();
+        done({ ok: false, error: `unreachable (${s.state}${s.lastError === null ? '' : `, last error: ${s.lastError}`})` });
+      }
     });
   }
 

@@ -60,3 +60,5 @@ export {
   type CoreSimulationOptions,
   type CoreSimulationResult,
 } from './core-simulation.js';
+export { TcpClients, describeStatuses, type StatusResult, type TcpClientsOptions } from './tcp-client.js';
+export { freePorts } from './free-ports.js';

@@ -8,6 +8,8 @@ import { InvalidConfigError } from '../../src/raft/errors.js';
 import type { ProgramSpec } from '../protocol.js';
 import { ADVANCED_FAULTS, DEFAULT_SIMULATION, FAULTS, parseFaults, runSimulation, type SimulationOptions, type SimulationResult } from '../sim/simulation.js';
 import { sweep } from '../sim/sweep.js';
+import { isTcpCommand, runTcpCommand, TCP_USAGE_LINES, TCP_USAGE_TEXT } from './tcp-commands.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `raft-harness — test Raft clusters in one process
 
@@ -17,6 +19,7 @@ Usage:
                         [--out DIR] [--json] [--program FILE:EXPORT]
   raft-harness replay --seed N [same options as simulate]
   raft-harness bench [--quick]
+${TCP_USAGE_LINES}
   raft-harness help
 
 simulate  runs the bank workload on a cluster once per seed: clients keep operations in flight
@@ -33,10 +36,9 @@ replay    runs one seed again (on the worker host unless --host says otherwise),
           hash and writes its trace.
 bench     prints the benchmark tables (the same code as npm run bench), each figure beside its
           target; --quick runs every row once on small sizes (checks the table, measures little).
+${TCP_USAGE_TEXT}
 
 Exit status: 0 when every seed held, 1 when any failed, 2 on bad arguments.`;
-
-class UsageError extends Error {}
 
 function bad(error: InvalidConfigError): never {
   throw new UsageError(error.message);
@@ -105,7 +107,7 @@ function parse(argv: string[]): Parsed {
   const { values, positionals } = parsed;
   const command = values.help ? 'help' : (positionals[0] ?? 'help');
   if (!['simulate', 'replay', 'bench', 'help'].includes(command)) {
-    throw new UsageError(`raft-harness: unknown command ${JSON.stringify(command)}; allowed: simulate, replay, bench, help`);
+    throw new UsageError(`raft-harness: unknown command ${JSON.stringify(command)}; allowed: simulate, replay, bench, help, serve, client, cluster`);
   }
   const host = values.host ?? (command === 'replay' ? 'worker' : DEFAULT_SIMULATION.host);
   if (host !== 'inline' && host !== 'worker') bad(new InvalidConfigError('--host', host, 'inline or worker'));
@@ -193,6 +195,7 @@ function summary(results: readonly SimulationResult[], wallMs: number): Array<[s
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (isTcpCommand(argv[0])) return runTcpCommand(argv[0], argv.slice(1), USAGE);
   const { command, options, seeds, jobs, json, quick, flags } = parse(argv);
   if (command === 'help') {
     process.stdout.write(`${USAGE}\n`);

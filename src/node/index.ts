@@ -14,3 +14,4 @@ export {
   type WireMessage,
 } from './client-protocol.js';
 export type { NodeContext, NodeProgram, NodeProgramFactory } from './program.js';
+export * from './tcp/index.js';

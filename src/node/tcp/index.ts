@@ -1,0 +1,11 @@
+export { DEFAULT_HOST, checkNodeId, formatHostPort, isLoopback, parseHostPort, parsePeers, type HostPort } from './address.js';
+export { FrameChannel, type ChannelHandlers } from './channel.js';
+export { lockDataDir } from './data-lock.js';
+export { DataDirLockedError, FrameTooLargeError, ListenError, MalformedFrameError } from './errors.js';
+export { FRAME_HEADER_BYTES, FrameDecoder, MAX_CLIENT_FRAME_BYTES, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES, WIRE_VERSION, encodeFrame, parsePayload, type Frame } from './frame.js';
+export { DEFAULT_BACKOFF, PeerLink, type Backoff, type LinkState, type Log, type LogLevel, type PeerLinkOptions, type PeerLinkStats } from './peer-link.js';
+export { GroupCommit } from './group-commit.js';
+export { startTcpNode, type TcpNode, type TcpNodeOptions, type TcpNodeStatus } from './process-host.js';
+export { DEFAULT_SEND_QUEUE, SendQueue, type SendQueueLimits, type SendQueueStats } from './send-queue.js';
+export { CLIENT_SEND_QUEUE, DEFAULT_MAX_CONNECTIONS, TcpTransport, type TcpTransportOptions, type TcpTransportStats } from './transport.js';
+export { hello, type Hello, type PeerRole, type StatusReply, type StatusRequest } from './wire.js';

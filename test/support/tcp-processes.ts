@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled CLI, as users run it (`npm test` builds first). */
+export const CLI = fileURLToPath(new URL('../../dist/harness/cli/main.js', import.meta.url));
+
+export type Proc = {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  stdout: string;
+  stderr: string;
+  /** Resolves with the exit code (or the signal's name) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  readonly done: () => boolean;
+};
+
+/** Every process a test file started: `killAll` in afterAll leaves none behind. */
+const started = new Set<Proc>();
+
+export function run(args: readonly string[]): Proc {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let finished = false;
+  const proc: Proc = {
+    child,
+    pid: child.pid ?? -1,
+    stdout: '',
+    stderr: '',
+    done: () => finished,
+    exited: new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        finished = true;
+        started.delete(proc);
+        resolve(code ?? signal ?? 'unknown');
+      }),
+    ),
+  };
+  child.stdout!.on('data', (d: Buffer) => (proc.stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (proc.stderr += d.toString()));
+  started.add(proc);
+  return proc;
+}
+
+/** Runs the CLI to completion, with a deadline (it is killed and the test fails past it). */
+export async function runToEnd(args: readonly string[], timeoutMs = 45_000): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const p = run(args);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  const code = await p.exited;
+  clearTimeout(timer);
+  if (code === 'SIGKILL') throw new Error(`raft-harness ${args.join(' ')} ran past ${timeoutMs} ms; stdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
+  return { code, stdout: p.stdout, stderr: p.stderr };
+}
+
+/** Polls `cond` until it is truthy; past the deadline throws with `state()` explaining why not. */
+export async function waitFor<T>(what: string, cond: () => T | Promise<T>, state: () => string | Promise<string>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await state()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits for a `serve` process's "listening on HOST:PORT" line and returns the port. */
+export async function listening(p: Proc, timeoutMs = 30_000): Promise<number> {
+  const m = await waitFor(
+    `pid ${p.pid} to listen`,
+    () => {
+      if (p.done()) throw new Error(`pid ${p.pid} exited before listening; stderr:\n${p.stderr}`);
+      return / listening on [^ ]+:(\d+) /.exec(p.stdout);
+    },
+    () => `stdout:\n${p.stdout}\nstderr:\n${p.stderr}`,
+    timeoutMs,
+  );
+  return Number(m[1]);
+}
+
+/** SIGKILLs every process still running and waits for each; for afterAll. */
+export async function killAll(): Promise<void> {
+  const all = [...started];
+  for (const p of all) p.child.kill('SIGKILL');
+  await Promise.all(all.map((p) => p.exited));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

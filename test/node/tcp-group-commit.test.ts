@@ -8,6 +8,7 @@ function fakeDisk(events: string[], failOnSync = false): Storage {
     load: () => EMPTY_STATE,
     setHardState: (h) => void events.push(`state ${h.term}`),
     append: (entries) => void events.push(`append ${entries[0]!.index}`),
+    saveSnapshot: (snapshot) => void events.push(`snapshot ${snapshot.index}`),
     sync: () => {
       if (failOnSync) throw new Error('EIO');
       events.push('sync');

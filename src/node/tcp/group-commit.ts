@@ -1,4 +1,4 @@
-import type { Entry, HardState, PersistedState } from '../../raft/types.js';
+import type { Entry, HardState, PersistedState, Snapshot } from '../../raft/types.js';
 import type { Storage } from '../storage.js';
 
 type Message = { readonly to: string; readonly [field: string]: unknown };
@@ -33,6 +33,7 @@ export class GroupCommit {
       load: (): PersistedState => disk.load(),
       setHardState: (hardState: HardState) => disk.setHardState(hardState),
       append: (entries: readonly Entry[]) => disk.append(entries),
+      saveSnapshot: (snapshot: Snapshot) => disk.saveSnapshot(snapshot),
       sync: () => {
         this.requested += 1;
         this.dirty = true;

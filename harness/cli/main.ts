@@ -202,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'bench') {
-    for (const script of ['../../bench/run.js', '../../bench/cluster-run.js']) {
+    for (const script of ['../../bench/run.js', '../../bench/cluster-run.js', '../../bench/tcp-run.js']) {
       const r = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...(quick ? ['--quick'] : [])], { stdio: 'inherit' });
       if (r.status !== 0) return r.status ?? 1;
     }

@@ -136,6 +136,8 @@ describe('raft-harness bench', () => {
       'raft-harness simulate defaults, inline host, --jobs 2',
       'raft-harness simulate defaults, worker host, --jobs 2',
       'seed sweep, inline vs worker',
+      'tcp: bank ops, 3 processes, 64 clients',
+      'in-process realtime: bank ops, 3 nodes, 64 clients',
     ]) {
       expect(names).toContain(name);
     }

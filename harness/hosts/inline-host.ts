@@ -9,6 +9,13 @@ import { NodeRuntime, type Clock } from './node-runtime.js';
 
 /** The clock of the node whose code is running, carried across awaits by async context. */
 const current = new AsyncLocalStorage<Clock>();
+/**
+ * The clock of the synchronous (built-in) node whose code is running right now. Such code never
+ * resumes after an await, so a plain variable routes its timers, and the async context (whose
+ * promise hooks slow every promise in the process) is never entered.
+ */
+let running: Clock | null = null;
+const clockNow = (): Clock | undefined => running ?? current.getStore();
 let dispatching = false;
 
 /**
@@ -34,7 +41,7 @@ function installDispatch(): void {
   type Fn = (...args: unknown[]) => unknown;
   const route = (fake: (c: Clock) => Fn, fallback: Fn): Fn =>
     function (this: unknown, ...args: unknown[]) {
-      const clock = current.getStore();
+      const clock = clockNow();
       return clock ? fake(clock)(...args) : fallback.apply(this, args);
     };
   const setTimeoutRouted = route((c) => c.setTimeout as Fn, real.setTimeout as unknown as Fn);
@@ -54,21 +61,21 @@ function installDispatch(): void {
     clearInterval: clearIntervalRouted,
   });
   timersPromises.setTimeout = function <T>(ms?: number, value?: T): Promise<T> {
-    const clock = current.getStore();
+    const clock = clockNow();
     if (!clock) return real.sleep(ms, value);
     return new Promise<T>((resolve) => clock.setTimeout(() => resolve(value as T), ms ?? 1));
   } as typeof timersPromises.setTimeout;
   const RealDate = real.Date;
   globalThis.Date = new Proxy(RealDate, {
-    construct: (_target, args) => Reflect.construct(current.getStore()?.Date ?? RealDate, args),
-    apply: (_target, thisArg, args) => Reflect.apply(current.getStore()?.Date ?? RealDate, thisArg, args),
+    construct: (_target, args) => Reflect.construct(clockNow()?.Date ?? RealDate, args),
+    apply: (_target, thisArg, args) => Reflect.apply(clockNow()?.Date ?? RealDate, thisArg, args),
     get: (target, prop) => {
-      if (prop === 'now') return () => (current.getStore()?.Date ?? RealDate).now();
+      if (prop === 'now') return () => (clockNow()?.Date ?? RealDate).now();
       return Reflect.get(target, prop);
     },
   });
   performance.now = () => {
-    const clock = current.getStore();
+    const clock = clockNow();
     return clock ? clock.performance.now() : real.performanceNow();
   };
   syncBuiltinESMExports();
@@ -96,9 +103,21 @@ export class InlineNodeHost implements NodeHost {
     installDispatch();
     this.id = init.id;
     const clock = FakeTimers.createClock(init.now, 1_000_000);
+    const synchronous = init.program.kind === 'builtin';
     this.runtime = new NodeRuntime(init, clock, {
       setImmediate: (callback) => setImmediate(callback),
-      within: (fn) => current.run(clock, fn),
+      within: synchronous
+        ? (fn) => {
+            const outer = running;
+            running = clock;
+            try {
+              return fn();
+            } finally {
+              running = outer;
+            }
+          }
+        : (fn) => current.run(clock, fn),
+      synchronous,
     });
   }
 

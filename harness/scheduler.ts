@@ -32,30 +32,35 @@ export function nextEvent(
   inflight: Iterable<InFlight>,
   nodeOrder: ReadonlyMap<string, number>,
 ): ScheduledEvent | null {
-  let best: ScheduledEvent | null = null;
-  let bestRank: [number, number, number, number] = [Infinity, 3, Infinity, Infinity];
-  const consider = (event: ScheduledEvent, rank: [number, number, number, number]): void => {
-    for (let i = 0; i < 4; i++) {
-      if (rank[i]! < bestRank[i]!) {
-        best = event;
-        bestRank = rank;
-        return;
-      }
-      if (rank[i]! > bestRank[i]!) return;
-    }
-  };
-  const byId = new Map(nodes.map((n) => [n.id, n]));
+  // The best candidate so far, by rank (time, class, node order, sequence), compared in place:
+  // this runs before every event, over every message in flight.
+  let at = Infinity;
+  let cls = 3;
+  let order = Infinity;
+  let seq = Infinity;
+  let pick: { node: SchedulableNode } | { timer: MainTimer } | { flight: InFlight } | null = null;
+  const better = (a: number, c: number, o: number, q: number): boolean =>
+    a < at || (a === at && (c < cls || (c === cls && (o < order || (o === order && q < seq)))));
+  const byId = new Map<string, SchedulableNode>();
   for (const n of nodes) {
+    byId.set(n.id, n);
     if (!n.runnable || n.nextTimer === null) continue;
-    const at = Math.max(n.nextTimer, n.asleepUntil);
-    consider({ kind: 'timer', at, node: n.id }, [at, 0, nodeOrder.get(n.id) ?? Infinity, 0]);
+    const a = Math.max(n.nextTimer, n.asleepUntil);
+    const o = nodeOrder.get(n.id) ?? Infinity;
+    if (better(a, 0, o, 0)) [at, cls, order, seq, pick] = [a, 0, o, 0, { node: n }];
   }
-  for (const t of mainTimers) consider({ kind: 'main', at: t.at, timer: t }, [t.at, 1, 0, t.id]);
+  for (const t of mainTimers) {
+    if (better(t.at, 1, 0, t.id)) [at, cls, order, seq, pick] = [t.at, 1, 0, t.id, { timer: t }];
+  }
   for (const f of inflight) {
     const n = byId.get(f.to);
     if (n !== undefined && !n.runnable) continue; // held until the node is resumed or restarted
-    const at = n === undefined ? f.due : Math.max(f.due, n.asleepUntil);
-    consider({ kind: 'message', at, flight: f }, [at, 2, nodeOrder.get(f.to) ?? -1, f.id]);
+    const a = n === undefined ? f.due : Math.max(f.due, n.asleepUntil);
+    const o = nodeOrder.get(f.to) ?? -1;
+    if (better(a, 2, o, f.id)) [at, cls, order, seq, pick] = [a, 2, o, f.id, { flight: f }];
   }
-  return best;
+  if (pick === null) return null;
+  if ('node' in pick) return { kind: 'timer', at, node: pick.node.id };
+  if ('timer' in pick) return { kind: 'main', at, timer: pick.timer };
+  return { kind: 'message', at, flight: pick.flight };
 }

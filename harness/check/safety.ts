@@ -138,9 +138,15 @@ export class SafetyMonitor {
       }
     }
     const length = base + n.log.length;
+    // Entries are never changed in place, and a rewrite replaces everything after its start: the
+    // positions still holding the same objects form a prefix. Binary search for its end.
     let from = base;
-    const max = Math.min(t.entries.length, length);
-    while (from < max && t.entries[from] === n.log[from - base]) from++;
+    let hi = Math.min(t.entries.length, length);
+    while (from < hi) {
+      const mid = (from + hi) >>> 1;
+      if (t.entries[mid] === n.log[mid - base]) from = mid + 1;
+      else hi = mid;
+    }
     t.entries.length = from;
     t.chains.length = from + 1;
     for (let i = from; i < length; i++) {

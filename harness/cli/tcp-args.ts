@@ -9,7 +9,7 @@ import { UsageError } from './usage-error.js';
  * Real networks and disks are slower and noisier than the harness's: etcd's defaults (100 ms
  * heartbeat, 1 s election timeout) are the usual choice; half of that keeps failover quick.
  */
-export const SERVE_RAFT_DEFAULTS = { electionTimeout: [500, 1000] as const, heartbeatInterval: 100 };
+export const SERVE_RAFT_DEFAULTS = { electionTimeout: [500, 1000] as const, heartbeatInterval: 100, snapshotEvery: 10_000 };
 
 export type ServeArgs = {
   readonly id: NodeId;
@@ -74,9 +74,13 @@ function noPositionals(command: string, positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`raft-harness ${command}: unexpected argument ${JSON.stringify(positionals[0])}`);
 }
 
-const RAFT_OPTIONS = { 'election-timeout': { type: 'string' }, heartbeat: { type: 'string' } } as const;
+const RAFT_OPTIONS = { 'election-timeout': { type: 'string' }, heartbeat: { type: 'string' }, 'snapshot-every': { type: 'string' } } as const;
 
-function raftOptions(values: { 'election-timeout'?: string | undefined; heartbeat?: string | undefined }): Partial<RaftOptions> {
+function raftOptions(values: {
+  'election-timeout'?: string | undefined;
+  heartbeat?: string | undefined;
+  'snapshot-every'?: string | undefined;
+}): Partial<RaftOptions> {
   let electionTimeout: readonly [number, number] = SERVE_RAFT_DEFAULTS.electionTimeout;
   const et = values['election-timeout'];
   if (et !== undefined) {
@@ -85,9 +89,11 @@ function raftOptions(values: { 'election-timeout'?: string | undefined; heartbea
     electionTimeout = [Number(m[1]), Number(m[2])];
   }
   const heartbeatInterval = integer('heartbeat', values.heartbeat, 1) ?? SERVE_RAFT_DEFAULTS.heartbeatInterval;
+  // Log compaction (§7): a long-running node would otherwise keep every entry forever.
+  const snapshotEvery = integer('snapshot-every', values['snapshot-every'], 0) ?? SERVE_RAFT_DEFAULTS.snapshotEvery;
   return usage(() => {
-    const r = resolveRaftOptions({ electionTimeout, heartbeatInterval });
-    return { electionTimeout: r.electionTimeout, heartbeatInterval: r.heartbeatInterval };
+    const r = resolveRaftOptions({ electionTimeout, heartbeatInterval, snapshotEvery });
+    return { electionTimeout: r.electionTimeout, heartbeatInterval: r.heartbeatInterval, snapshotEvery: r.snapshotEvery };
   });
 }
 
@@ -166,7 +172,7 @@ export function parseCluster(argv: string[]): ClusterArgs | null {
   const nodes = integer('nodes', values.nodes, 1, 99) ?? 3;
   const basePort = integer('base-port', values['base-port'], 1, 65535 - nodes + 1);
   raftOptions(values); // checked here, passed on verbatim
-  const raftFlags = (['election-timeout', 'heartbeat'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, values[k]!]));
+  const raftFlags = (['election-timeout', 'heartbeat', 'snapshot-every'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, values[k]!]));
   return {
     nodes,
     data: required('data', values.data, 'a directory; node nI keeps its log in DIR/nI'),

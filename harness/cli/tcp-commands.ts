@@ -9,13 +9,15 @@ export type TcpCommand = (typeof TCP_COMMANDS)[number];
 const [ETMIN, ETMAX] = SERVE_RAFT_DEFAULTS.electionTimeout;
 
 export const TCP_USAGE_LINES = `  raft-harness serve --id ID --listen [HOST:]PORT [--peers ID=HOST:PORT,...] --data DIR
-                     [--election-timeout MIN..MAX] [--heartbeat MS] [--seed N] [--verbose]
+                     [--election-timeout MIN..MAX] [--heartbeat MS] [--snapshot-every N]
+                     [--seed N] [--verbose]
   raft-harness client --peers ID=HOST:PORT,... [--timeout MS] [--json] credit N | debit N | balance | status
   raft-harness cluster --data DIR [--nodes N] [--base-port P] [--host HOST] [--timeout MS] [--verbose]`;
 
 export const TCP_USAGE_TEXT = `serve     runs one node of the bank (the same Raft server the harness tests) as this process,
           over TCP, with its log in --data DIR. HOST defaults to 127.0.0.1 (loopback).
-          Defaults: --election-timeout ${ETMIN}..${ETMAX}, --heartbeat ${SERVE_RAFT_DEFAULTS.heartbeatInterval}. SIGTERM or SIGINT:
+          Defaults: --election-timeout ${ETMIN}..${ETMAX}, --heartbeat ${SERVE_RAFT_DEFAULTS.heartbeatInterval}, --snapshot-every
+          ${SERVE_RAFT_DEFAULTS.snapshotEvery} (log compaction: a snapshot every N applied entries; 0 never). SIGTERM or SIGINT:
           stop accepting, flush, close files, exit 0; a restart with the same --data continues
           with its term, vote and log.
 client    runs one operation as a new client session: finds the leader, retries with the same

@@ -10,7 +10,8 @@ import { killAll, listening, run, runToEnd, waitFor, type Proc } from '../suppor
 // Three `raft-harness serve` processes on loopback: the bank server the harness tests, over TCP.
 const DATA = mkdtempSync(join(tmpdir(), 'raft-harness-tcp-'));
 const IDS = ['n1', 'n2', 'n3'] as const;
-const RAFT = ['--election-timeout', '400..800', '--heartbeat', '80'];
+// Snapshots every 10 entries: restarts load a snapshot plus the log after it from disk.
+const RAFT = ['--election-timeout', '400..800', '--heartbeat', '80', '--snapshot-every', '10'];
 const procs = new Map<string, Proc>();
 let ports: number[] = [];
 let clients: TcpClients | null = null;
@@ -116,7 +117,9 @@ describe('raft-harness serve: three processes over TCP', () => {
       lastLogIndex: was.lastLogIndex,
       lastLogTerm: was.lastLogTerm,
     });
-    // The commit index was flushed at shutdown, so the state machine is rebuilt up to it.
+    // The commit index was flushed at shutdown, so the state machine is rebuilt up to it: from
+    // the snapshot on disk, then the entries after it.
+    expect(now['snapshotIndex']).toBeGreaterThan(0);
     expect(balanceOf(now)).toBe(80);
   });
 });

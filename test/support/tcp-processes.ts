@@ -26,8 +26,10 @@ export function run(args: readonly string[]): Proc {
     stdout: '',
     stderr: '',
     done: () => finished,
+    // 'close', not 'exit': it comes once the output streams are drained too, so what the
+    // process printed last is in stdout/stderr when a test reports it.
     exited: new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
         finished = true;
         started.delete(proc);
         resolve(code ?? signal ?? 'unknown');
@@ -66,7 +68,7 @@ export async function listening(p: Proc, timeoutMs = 30_000): Promise<number> {
   const m = await waitFor(
     `pid ${p.pid} to listen`,
     () => {
-      if (p.done()) throw new Error(`pid ${p.pid} exited before listening; stderr:\n${p.stderr}`);
+      if (p.done()) throw new Error(`pid ${p.pid} exited before listening; stdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
       return / listening on [^ ]+:(\d+) /.exec(p.stdout);
     },
     () => `stdout:\n${p.stdout}\nstderr:\n${p.stderr}`,

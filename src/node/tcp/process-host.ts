@@ -166,9 +166,12 @@ function summarize(view: unknown): Record<string, unknown> & { lastLogIndex: num
   const { log, ...rest } = view as Record<string, unknown>;
   if (!Array.isArray(log)) return { ...rest, lastLogIndex: null, lastLogTerm: null };
   const last = log.at(-1) as { index?: unknown; term?: unknown } | undefined;
+  // With the whole log compacted, the last entry is the snapshot's.
+  const snapIndex = typeof rest['snapshotIndex'] === 'number' ? rest['snapshotIndex'] : 0;
+  const snapTerm = typeof rest['snapshotTerm'] === 'number' ? rest['snapshotTerm'] : 0;
   return {
     ...rest,
-    lastLogIndex: typeof last?.index === 'number' ? last.index : 0,
-    lastLogTerm: typeof last?.term === 'number' ? last.term : 0,
+    lastLogIndex: typeof last?.index === 'number' ? last.index : snapIndex,
+    lastLogTerm: typeof last?.term === 'number' ? last.term : snapTerm,
   };
 }

@@ -1051,7 +1051,7 @@ export class Cluster {
         seed: this.seed,
         incarnation: n.incarnation,
         program: this.program,
-        options: n.joining && this.options.program === undefined ? { ...(this.programOptions as object), joining: true } : this.programOptions,
+        options: n.joining ? joiningOptions(this.programOptions) : this.programOptions,
         disk: durable,
         now: this.clock,
         timerSites: this.options.timerSites ?? true,
@@ -1634,4 +1634,14 @@ function checkDuration(field: string, ms: unknown): void {
 
 function assertNever(value: never): never {
   throw new Error(`raft-harness: unreachable ${JSON.stringify(value)}`);
+}
+
+/**
+ * A node added to a running cluster is told so in its program options (`joining: true`, which the
+ * built-in Raft bank reads). Options that are not an object are passed on as they are.
+ */
+function joiningOptions(options: unknown): unknown {
+  if (options === undefined) return { joining: true };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
+  return { ...options, joining: true };
 }

@@ -130,6 +130,19 @@ describe('FileStorage snapshots', () => {
     expect(before.entries.map((e) => e.index)).toEqual([19, 20, 21]);
   });
 
+  it('configuration entries and a snapshot\'s membership survive a reopen', () => {
+    const s = openStorage();
+    const config: Entry = { index: 3, term: 2, type: 'config', membership: { voters: ['n1', 'n2', 'n3'], learners: ['n4'] } };
+    s.append([...range(1, 2, 2), config, cmd(4, 2)]);
+    s.saveSnapshot({ index: 2, term: 2, membership: { voters: ['n1', 'n2', 'n3'], learners: [] }, data: '{"app":{"balance":3}}' });
+    s.sync();
+    const before = s.load();
+    s.close();
+    const after = openStorage().load();
+    expect(after).toEqual(before);
+    expect(after.entries[0]).toEqual(config);
+  });
+
   it('a damaged snapshot file is corruption, not a fresh start', () => {
     const s = openStorage();
     s.append(range(1, 4, 2));

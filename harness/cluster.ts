@@ -132,6 +132,8 @@ type NodeRecord = {
   applied: number;
   /** Last index of the log as synced to its disk. */
   lastIndex: number;
+  /** How its stop went, for a node stopped before the cluster (removed): `stop()` reports it. */
+  stopReport: NodeStopReport | null;
 };
 
 type Waiter = {
@@ -782,8 +784,7 @@ export class Cluster {
         this.nodeIds = this.nodeIds.filter((x) => x !== id);
         this.record(id, 'remove-node', {});
         await this.exclusive(async () => {
-          await host?.stop().catch(() => undefined);
-          await host?.terminate();
+          if (host !== null) n.stopReport = await host.stop();
         });
       }
     } finally {
@@ -898,6 +899,7 @@ export class Cluster {
       commitIndex: 0,
       applied: 0,
       lastIndex: 0,
+      stopReport: null,
     };
   }
 
@@ -950,6 +952,7 @@ export class Cluster {
     this.realTimers.clear();
     const nodes = await Promise.all(
       [...this.nodes.values()].map(async (n): Promise<NodeStopReport> => {
+        if (n.stopReport !== null) return n.stopReport; // removed earlier, and stopped then
         const host = n.host;
         n.host = null;
         const crashed = n.status === 'crashed';

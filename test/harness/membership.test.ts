@@ -80,6 +80,8 @@ describe('addNode / removeNode / transferLeadership', () => {
     expect((await cluster.inspect(leader)).status).toBe('stopped');
     await client.credit(8);
     expect(await client.balance()).toEqual({ ok: true, balance: 15 });
+    const report = await cluster.stop();
+    expect(report.nodes.find((r) => r.id === leader)).toEqual({ id: leader, outcome: 'clean', error: null, pendingTimers: [] });
   });
 
   it('transferLeadership hands over to the chosen follower', async () => {

@@ -107,6 +107,18 @@ describe('3D: log compaction (MIT)', () => {
     expect(installs(cluster)).toBeGreaterThan(0);
   });
 
+  it('the size policy: a node snapshots once its log holds more than snapshotLogBytes', async () => {
+    const cluster = await start({ nodes: 3, seed: 1, raft: { snapshotEvery: 0, snapshotLogBytes: 2_000 } });
+    const client = cluster.client();
+    for (let k = 1; k <= 60; k++) expect((await client.credit(k)).ok).toBe(true);
+    await waitAllAt(cluster, (60 * 61) / 2);
+    for (const s of await liveSnapshots(cluster)) {
+      expect(s.snapshotIndex, s.id).toBeGreaterThan(0);
+      // About 80 bytes an entry: never much more than 2 000 bytes' worth kept past the snapshot.
+      expect(s.log.length, s.id).toBeLessThanOrEqual(30);
+    }
+  });
+
   it.each(SEEDS)('crash and restart all servers: the commit index never goes backwards (seed %i)', async (seed) => {
     const cluster = await start({ nodes: 3, seed });
     const writers = Array.from({ length: SNAPSHOT_INTERVAL + 1 }, () => cluster.client());

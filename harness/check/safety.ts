@@ -95,7 +95,7 @@ export class SafetyMonitor {
   /** Log length and chain of each leader (`id@term`) when last seen. */
   private readonly leaderLogs = new Map<string, { length: number; chain: Chain }>();
   /** Chain of the committed prefix at every committed index; [0] is the empty log. */
-  private committedChain: Chain[] = [EMPTY_CHAIN];
+  private readonly committedChain: Chain[] = [EMPTY_CHAIN];
   private readonly committedBy: NodeId[] = [''];
   /** term → highest index seen committed by a node whose term was at most that. */
   private readonly committedAtTerm = new Map<number, { index: number; node: NodeId }>();

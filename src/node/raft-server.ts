@@ -116,16 +116,11 @@ export class RaftServer {
   /** Handles one message from the wire. Malformed input is reported and dropped. */
   receive(message: unknown): void {
     if (this.stopped) return;
-    if (isClientRequest(message)) {
-      const problem = clientRequestProblem(message);
+    const client = isClientRequest(message);
+    if (client || isAdminRequest(message)) {
+      const problem = client ? clientRequestProblem(message) : adminRequestProblem(message as Record<string, unknown>);
       if (problem !== null) this.report(new MalformedMessageError(problem, message));
-      else this.handleClient(message as unknown as ClientRequest);
-      this.drain();
-      return;
-    }
-    if (isAdminRequest(message)) {
-      const problem = adminRequestProblem(message);
-      if (problem !== null) this.report(new MalformedMessageError(problem, message));
+      else if (client) this.handleClient(message as unknown as ClientRequest);
       else this.handleAdmin(message as unknown as AdminRequest);
       this.drain();
       return;
@@ -241,7 +236,7 @@ export class RaftServer {
       else this.pendingTransfer = request;
       return;
     }
-    if (status.role === 'leader' && alreadyDone(op, status) && status.commitIndex >= this.membershipIndex()) {
+    if (status.role === 'leader' && alreadyDone(op, status) && this.core.membershipCommitted()) {
       // A retry of a change that already committed: answer it, change nothing.
       this.replyAdmin(request, { ok: true, membership: { voters: status.voters, learners: status.learners } });
       return;
@@ -249,16 +244,6 @@ export class RaftServer {
     const r = this.core.proposeMembership(op, now);
     if (!r.ok) this.replyAdmin(request, { ok: false, error: r.reason, leaderHint: r.leaderHint });
     else this.pendingChanges.set(r.index, request);
-  }
-
-  /** Index of the configuration in force (its entry, or the snapshot holding it). */
-  private membershipIndex(): number {
-    const s = this.core.status();
-    for (let i = s.lastIndex; i > s.snapshotIndex; i--) {
-      const e = this.core.entries(i, i + 1)[0];
-      if (e?.type === 'config') return i;
-    }
-    return s.snapshotIndex;
   }
 
   private replyAdmin(

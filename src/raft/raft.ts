@@ -443,6 +443,11 @@ export class RaftCore {
     };
   }
 
+  /** Is the configuration this node follows committed (so a new change may follow it)? */
+  membershipCommitted(): boolean {
+    return this.membershipIndex <= this.commitIndex;
+  }
+
   /** The latest snapshot, if the log was ever compacted. */
   currentSnapshot(): Snapshot | null {
     return this.snapshot;

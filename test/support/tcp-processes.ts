@@ -52,7 +52,11 @@ export async function runToEnd(args: readonly string[], timeoutMs = 45_000): Pro
   return { code, stdout: p.stdout, stderr: p.stderr };
 }
 
-/** Polls `cond` until it is truthy; past the deadline throws with `state()` explaining why not. */
+/**
+ * Asks `cond` (a question to running processes, over the network) until it is truthy; past the
+ * deadline throws with `state()` explaining why not. The pause between questions only spaces out
+ * the requests to the nodes under test; what is waited for is the condition.
+ */
 export async function waitFor<T>(what: string, cond: () => T | Promise<T>, state: () => string | Promise<string>, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -63,18 +67,28 @@ export async function waitFor<T>(what: string, cond: () => T | Promise<T>, state
   }
 }
 
-/** Waits for a `serve` process's "listening on HOST:PORT" line and returns the port. */
+/** Waits for a `serve` process's "listening on HOST:PORT" line (on its output) and returns the port. */
 export async function listening(p: Proc, timeoutMs = 30_000): Promise<number> {
-  const m = await waitFor(
-    `pid ${p.pid} to listen`,
-    () => {
-      if (p.done()) throw new Error(`pid ${p.pid} exited before listening; stdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
-      return / listening on [^ ]+:(\d+) /.exec(p.stdout);
-    },
-    () => `stdout:\n${p.stdout}\nstderr:\n${p.stderr}`,
-    timeoutMs,
-  );
-  return Number(m[1]);
+  const LINE = / listening on [^ ]+:(\d+) /;
+  return new Promise<number>((resolve, reject) => {
+    const done = (outcome: () => void): void => {
+      clearTimeout(deadline);
+      p.child.stdout!.off('data', check);
+      outcome();
+    };
+    const check = (): void => {
+      const m = LINE.exec(p.stdout);
+      if (m) done(() => resolve(Number(m[1])));
+    };
+    const deadline = setTimeout(
+      () => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for pid ${p.pid} to listen\nstdout:\n${p.stdout}\nstderr:\n${p.stderr}`))),
+      timeoutMs,
+    );
+    // Registered after run()'s own listener, so p.stdout already holds the new chunk.
+    p.child.stdout!.on('data', check);
+    void p.exited.then(() => done(() => reject(new Error(`pid ${p.pid} exited before listening; stdout:\n${p.stdout}\nstderr:\n${p.stderr}`))));
+    check();
+  });
 }
 
 /** SIGKILLs every process still running and waits for each; for afterAll. */

@@ -141,7 +141,7 @@ export class FileStorage implements Storage {
 
     const hardState = readHardState(statePath);
     const snapshot = readSnapshot(path.join(dir, SNAP_FILE));
-    let log = replayLog(logPath);
+    let log = replayLog(logPath, snapshot?.index ?? 0);
     if (log === null) {
       // Without its log, a stored term and vote would describe a node that lost acknowledged
       // entries: refuse rather than restart it as if it were new.
@@ -389,8 +389,13 @@ type ReplayedLog = {
   readonly totalBytes: number;
 };
 
-/** Null if there is no log yet (or only the start of its magic: creation was cut short). */
-function replayLog(logPath: string): ReplayedLog | null {
+/**
+ * Null if there is no log yet (or only the start of its magic: creation was cut short). Records
+ * follow each other contiguously, except that one may start anywhere up to just after the
+ * snapshot's index: a snapshot installed from the leader replaced everything before it, and the
+ * log (rewritten only later, by compaction) went on after it.
+ */
+function replayLog(logPath: string, snapshotIndex: number): ReplayedLog | null {
   if (!fs.existsSync(logPath)) return null;
   const buf = fs.readFileSync(logPath);
   if (buf.length < LOG_MAGIC.length && buf.equals(LOG_MAGIC.subarray(0, buf.length))) return null;
@@ -418,8 +423,12 @@ function replayLog(logPath: string): ReplayedLog | null {
     const batch = parseBatch(record.text);
     if (typeof batch === 'string') throw new StorageCorruptError(logPath, `record at byte ${offset}: ${batch}`);
     const first = batch[0]!.index;
-    // A log rewritten after a snapshot starts past index 1: its first record sets the base.
-    if (entriesInFile === 0) base = first - 1;
+    // A log rewritten after a snapshot starts past index 1: its first record sets the base; so
+    // does a record that continues the log after an installed snapshot.
+    if (entriesInFile === 0 || (first > base + entries.length + 1 && first <= snapshotIndex + 1)) {
+      base = first - 1;
+      entries.length = 0;
+    }
     if (first > base + entries.length + 1 || first <= base) {
       throw new StorageCorruptError(
         logPath,

@@ -143,6 +143,19 @@ describe('FileStorage snapshots', () => {
     expect(after.entries[0]).toEqual(config);
   });
 
+  it('a snapshot installed past the end of the log, then the entries after it, reopen the same (the log file has a gap the snapshot covers)', () => {
+    const s = openStorage(); // the log file is not rewritten: 12 entries are far below the threshold
+    s.append(range(1, 12, 1));
+    s.sync();
+    s.saveSnapshot(snap(24, 2)); // from the leader: it replaces the whole log
+    s.append([cmd(25, 2)]);
+    s.sync();
+    const before = s.load();
+    expect(before).toMatchObject({ snapshot: snap(24, 2), entries: [cmd(25, 2)] });
+    s.close();
+    expect(openStorage().load()).toEqual(before);
+  });
+
   it('a damaged snapshot file is corruption, not a fresh start', () => {
     const s = openStorage();
     s.append(range(1, 4, 2));

@@ -48,6 +48,8 @@ export function startHost(clock: Clock, real: RealTimers): void {
   };
   const runtime = new NodeRuntime(init, clock, {
     setImmediate: (callback) => real.setImmediate(callback),
+    // The built-in programs never continue asynchronously: their steps need no event-loop turns.
+    synchronous: init.program.kind === 'builtin' && !realtime,
     ...(realtime
       ? {
           immediate: {

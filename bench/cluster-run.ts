@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { benchSweep } from './hosts.js';
 import { benchRealtimeOps, benchRealtimePauseResume } from './realtime.js';
 import { benchSimulate } from './simulate.js';
+import { benchWakeFloor } from './wake-floor.js';
 import { best, printTable } from './table.js';
 
 /**
@@ -51,6 +52,22 @@ rows.push([
   'idle, 5 nodes, virtual/wall',
   `${fix(idle.speedup, 1)}×`,
   `advance(${int(idle.virtualMs)}) took ${fix(idle.wallMs, 0)} wall ms; target ≥ 100× virtual/wall idle (${verdict(idle.speedup >= 100)})`,
+]);
+
+const steady = await best(size(3, 1), () => benchIdleEvents(size(20_000, 2_000), 1, size(60_000, 1_000)), (x) => x.speedup);
+rows.push([
+  'idle, 5 nodes, virtual/wall, steady state',
+  `${fix(steady.speedup, 1)}×`,
+  `advance(${int(steady.virtualMs)}) after ${size('60,000', '1,000')} virtual ms of warm-up: ${int(steady.eventsPerSecond)} events/s, ` +
+    `${fix(steady.microsPerEvent, 1)} µs/event; target ≥ 100× (${verdict(steady.speedup >= 100)})`,
+]);
+
+const floor = await best(size(3, 1), () => benchWakeFloor(size(2_000, 100)), (x) => x.ceiling);
+rows.push([
+  'worker wake floor: idle heartbeat round, echo workers',
+  `${fix(floor.ceiling, 0)}× ceiling`,
+  `5 threads that only echo, driven like an idle round (9 round trips): ${fix(floor.microsPerRoundTrip, 1)} µs per round trip, ` +
+    `${fix(floor.microsPerRound, 0)} µs per ${floor.heartbeatMs} ms heartbeat round; what the worker host could reach if it and the nodes cost nothing; no target`,
 ]);
 
 const busy = await best(size(3, 1), () => benchBusyEvents(4, size(250, 20)), (x) => x.eventsPerSecond);

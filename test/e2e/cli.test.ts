@@ -131,6 +131,8 @@ describe('raft-harness bench', () => {
       'linearizability check, kv, 10,000 ops, 5 clients',
       'start → leader, 5 nodes (median of 2 seeds)',
       'idle, 5 nodes, virtual/wall',
+      'idle, 5 nodes, virtual/wall, steady state',
+      'worker wake floor: idle heartbeat round, echo workers',
       'deterministic: pause() all 5 nodes',
       'realtime: bank ops, 3 nodes, 256 clients',
       'raft-harness simulate defaults, inline host, --jobs 2',

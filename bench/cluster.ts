@@ -94,8 +94,8 @@ export type EventRateResult = {
 
 /**
  * A 5-node cluster after election, idle (heartbeats only): `advance(virtualMs)`, timed, after
- * `warmupMs` of virtual time. A short warm-up (the default) measures a fresh cluster, whose
- * workers' code V8 has not optimized yet; a long one measures the steady state.
+ * `warmupMs` of virtual time. A short warm-up (the default) measures a fresh cluster, which runs
+ * slower while its threads warm up; a long one measures the steady state.
  */
 export async function benchIdleEvents(virtualMs = 20_000, seed = 1, warmupMs = 1_000): Promise<EventRateResult> {
   const cluster = await Cluster.start({ nodes: 5, seed });

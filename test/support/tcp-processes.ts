@@ -17,6 +17,12 @@ export type Proc = {
 /** Every process a test file started: `killAll` in afterAll leaves none behind. */
 const started = new Set<Proc>();
 
+/** Called when any started process prints or ends: what `waitFor` waits on between looks. */
+const onActivity = new Set<() => void>();
+const activity = (): void => {
+  for (const wake of [...onActivity]) wake();
+};
+
 export function run(args: readonly string[]): Proc {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let finished = false;
@@ -33,11 +39,18 @@ export function run(args: readonly string[]): Proc {
         finished = true;
         started.delete(proc);
         resolve(code ?? signal ?? 'unknown');
+        activity();
       }),
     ),
   };
-  child.stdout!.on('data', (d: Buffer) => (proc.stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (proc.stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    proc.stdout += d.toString();
+    activity();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    proc.stderr += d.toString();
+    activity();
+  });
   started.add(proc);
   return proc;
 }
@@ -53,18 +66,35 @@ export async function runToEnd(args: readonly string[], timeoutMs = 45_000): Pro
 }
 
 /**
- * Asks `cond` (a question to running processes, over the network) until it is truthy; past the
- * deadline throws with `state()` explaining why not. The pause between questions only spaces out
- * the requests to the nodes under test; what is waited for is the condition.
+ * Looks at `cond` until it is truthy; past the deadline throws with `state()` explaining why not.
+ * What it waits for lives in other processes, so there is nothing to sleep on: a question asked
+ * over the network (`cond` returns a promise) is asked again as soon as its answer is in; a look
+ * at their output is taken again when one of them prints or ends.
  */
 export async function waitFor<T>(what: string, cond: () => T | Promise<T>, state: () => string | Promise<string>, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await cond();
+    const pending = cond();
+    const v = await pending;
     if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await state()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    const left = deadline - Date.now();
+    if (left < 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await state()}`);
+    if (pending instanceof Promise) await new Promise<void>((resolve) => setImmediate(resolve));
+    else await nextActivity(left);
   }
+}
+
+/** Resolves when a started process prints or ends, or when `ms` have passed (the deadline). */
+function nextActivity(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      onActivity.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    onActivity.add(wake);
+  });
 }
 
 /** Waits for a `serve` process's "listening on HOST:PORT" line (on its output) and returns the port. */
